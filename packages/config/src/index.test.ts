@@ -1,0 +1,53 @@
+import t from 'tap'
+import { ConfigError, databaseEnv, httpEnv, parseEnv, secretsEnv, shopifyEnv, z } from './index.ts'
+
+const schema = z.object({
+  ...databaseEnv.shape,
+  ...httpEnv.shape,
+  ...secretsEnv.shape,
+  ...shopifyEnv.shape,
+})
+
+const good = {
+  DATABASE_URL: 'postgres://u@127.0.0.1/x',
+  API_PEPPER: 'p'.repeat(32),
+  TOKEN_ENCRYPTION_KEY: 'a'.repeat(64),
+  SHOPIFY_CLIENT_ID: 'id',
+  SHOPIFY_CLIENT_SECRET: 'secret',
+}
+
+t.test('applies defaults', async (t) => {
+  const c = parseEnv(schema, good)
+  t.equal(c.PORT, 3000)
+  t.equal(c.SHOPIFY_API_VERSION, '2026-10')
+  t.equal(c.AUTO_MIGRATE, false)
+})
+
+t.test('lists every bad variable in one error', async (t) => {
+  const err = t.throws(() =>
+    parseEnv(schema, {
+      ...good,
+      DATABASE_URL: 'mysql://x',
+      PORT: 'abc',
+      TOKEN_ENCRYPTION_KEY: 'short',
+      AUTO_MIGRATE: 'yes',
+      SHOPIFY_CLIENT_SECRET: '',
+    }),
+  ) as unknown as ConfigError
+  t.ok(err instanceof ConfigError)
+  const vars = err.issues.map((i) => i.variable).sort()
+  t.same(vars, [
+    'AUTO_MIGRATE',
+    'DATABASE_URL',
+    'PORT',
+    'SHOPIFY_CLIENT_SECRET',
+    'TOKEN_ENCRYPTION_KEY',
+  ])
+  t.match(err.message, /TOKEN_ENCRYPTION_KEY: must be 32 bytes/)
+  t.notMatch(err.message, /at .*\.ts:\d+/, 'no stack in the message')
+})
+
+t.test('booleans are explicit', async (t) => {
+  t.equal(parseEnv(schema, { ...good, AUTO_MIGRATE: 'true' }).AUTO_MIGRATE, true)
+  t.throws(() => parseEnv(schema, { ...good, AUTO_MIGRATE: '1' }))
+})

@@ -1,0 +1,143 @@
+import { z } from 'zod'
+
+/** Raised by parseEnv with every bad variable listed in one readable message. */
+export class ConfigError extends Error {
+  readonly issues: { variable: string; message: string }[]
+  constructor(issues: { variable: string; message: string }[]) {
+    super(
+      `invalid configuration:\n${issues.map((i) => `  - ${i.variable}: ${i.message}`).join('\n')}`,
+    )
+    this.name = 'ConfigError'
+    this.issues = issues
+  }
+}
+
+/** Parses "true"/"false" explicitly (anything else is an error, never truthy by accident). */
+export const boolString = (defaultValue: boolean) =>
+  z
+    .enum(['true', 'false'], { message: 'must be "true" or "false"' })
+    .default(defaultValue ? 'true' : 'false')
+    .transform((v) => v === 'true')
+
+const urlWithProtocol = (protocols: string[]) =>
+  z.string({ message: 'is required' }).refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol)
+      } catch {
+        return false
+      }
+    },
+    { message: `must be a URL with protocol ${protocols.join(' or ')}` },
+  )
+
+const port = (defaultValue: number) => z.coerce.number().int().min(1).max(65535).default(defaultValue)
+
+/** Postgres: DATABASE_URL is what the runtime connects with (a non-owner role, so RLS applies);
+ * DATABASE_OWNER_URL is what migrations use (defaults to DATABASE_URL). */
+export const databaseEnv = z.object({
+  DATABASE_URL: urlWithProtocol(['postgres:', 'postgresql:']),
+  DATABASE_OWNER_URL: urlWithProtocol(['postgres:', 'postgresql:']).optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  AUTO_MIGRATE: boolString(false),
+})
+
+/** Redis for BullMQ. */
+export const redisEnv = z.object({
+  REDIS_URL: urlWithProtocol(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_:-]{1,64}$/, 'letters, digits, _ : - only')
+    .default('xeno'),
+})
+
+/** HTTP listener. */
+export const httpEnv = z.object({
+  PORT: port(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  APP_URL: urlWithProtocol(['http:', 'https:']).default('http://127.0.0.1:3000'),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+})
+
+/** 32 bytes, base64 or hex. */
+const key32 = z.string().refine(
+  (v) => {
+    const buf = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64')
+    return buf.length === 32
+  },
+  { message: 'must be 32 bytes, as 64 hex characters or base64' },
+)
+
+/** Secrets that protect data at rest. A missing or malformed key stops the process. */
+export const secretsEnv = z.object({
+  API_PEPPER: z.string({ message: 'is required' }).min(32, 'must be at least 32 characters'),
+  TOKEN_ENCRYPTION_KEY: key32,
+  TOKEN_ENCRYPTION_PREVIOUS_KEYS: z
+    .string()
+    .optional()
+    .refine(
+      (v) =>
+        v === undefined ||
+        v === '' ||
+        v.split(',').every((k) => key32.safeParse(k.trim()).success),
+      { message: 'must be a comma-separated list of 32-byte keys' },
+    ),
+})
+
+const apiVersion = z
+  .string()
+  .regex(/^(\d{4}-(01|04|07|10)|unstable)$/, 'must look like 2026-10')
+  .default('2026-10')
+
+/** The Shopify app's credentials and where Admin API calls go. */
+export const shopifyEnv = z.object({
+  SHOPIFY_CLIENT_ID: z.string({ message: 'is required' }).min(1, 'is required'),
+  SHOPIFY_CLIENT_SECRET: z.string({ message: 'is required' }).min(1, 'is required'),
+  SHOPIFY_REDIRECT_URI: urlWithProtocol(['http:', 'https:']).optional(),
+  SHOPIFY_SCOPES: z
+    .string()
+    .regex(/^[a-z_]+(,[a-z_]+)*$/, 'must be a comma-separated list like read_orders,read_customers')
+    .default('read_orders,read_all_orders,read_customers,read_products'),
+  SHOPIFY_API_VERSION: apiVersion,
+  SHOPIFY_ADMIN_ORIGIN: urlWithProtocol(['http:', 'https:']).optional(),
+})
+
+/** Logging. */
+export const logEnv = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+})
+
+/** Worker process knobs. */
+export const workerEnv = z.object({
+  WORKER_QUEUES: z.string().optional(),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  SYNC_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+})
+
+/**
+ * Parses env against schema; throws one ConfigError naming every bad variable.
+ * Empty strings count as unset, as in most .env tooling.
+ */
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.output<S> {
+  const cleaned: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') cleaned[k] = v
+  const result = schema.safeParse(cleaned)
+  if (result.success) return result.data
+  throw new ConfigError(
+    result.error.issues.map((i) => ({
+      variable: i.path.map(String).join('.') || '(root)',
+      message: i.message,
+    })),
+  )
+}
+
+/** Decodes a 32-byte key given as hex or base64. */
+export function decodeKey(v: string): Buffer {
+  return /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64')
+}
+
+export { z }

@@ -1,0 +1,65 @@
+// Composition root of the migrator CLI: `pnpm db:migrate | db:rollback [--all] | db:make NAME | db:codegen [--verify]`.
+import { execFileSync } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { databaseEnv, parseEnv, ConfigError } from '@xeno/config'
+import { makeMigration, migrateToLatest, rollback } from '../migrator.ts'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const typesFile = path.join(here, '..', 'database.types.ts')
+
+function progress(message: string) {
+  process.stdout.write(`  ${message}\n`)
+}
+
+async function codegen(verify: boolean) {
+  // Generate from a throwaway database migrated from scratch, so the types match the migrations.
+  const { createEmptyDatabase } = await import('../testing.ts')
+  const tmp = await createEmptyDatabase()
+  try {
+    await migrateToLatest({ ownerUrl: tmp.ownerUrl })
+    const bin = path.join(here, '..', '..', 'node_modules', '.bin', 'kysely-codegen')
+    execFileSync(
+      bin,
+      [
+        '--dialect', 'postgres', '--camel-case', '--url', tmp.ownerUrl,
+        '--out-file', typesFile, '--exclude-pattern', 'kysely_*',
+        ...(verify ? ['--verify'] : []),
+      ],
+      { stdio: 'inherit' },
+    )
+  } finally {
+    await tmp.close()
+  }
+}
+
+async function main() {
+  const [command, ...args] = process.argv.slice(2)
+  if (command === 'make') {
+    const name = args[0]
+    if (!name) throw new Error('usage: db:make NAME')
+    progress(`created ${await makeMigration(name)}`)
+    return
+  }
+  if (command === 'codegen') return codegen(args.includes('--verify'))
+  const env = parseEnv(databaseEnv, process.env)
+  const opts = {
+    ownerUrl: env.DATABASE_OWNER_URL ?? env.DATABASE_URL,
+    runtimeUrl: env.DATABASE_URL,
+    onProgress: progress,
+  }
+  if (command === 'migrate') {
+    const ran = await migrateToLatest(opts)
+    progress(ran.length ? `${ran.length} migration(s) applied` : 'already at the latest migration')
+  } else if (command === 'rollback') {
+    const ran = await rollback({ ...opts, all: args.includes('--all') })
+    progress(ran.length ? `${ran.length} migration(s) rolled back` : 'nothing to roll back')
+  } else {
+    throw new Error('usage: migrate | rollback [--all] | make NAME | codegen [--verify]')
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,153 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import {
+  Migrator,
+  NO_MIGRATIONS,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResultSet,
+} from 'kysely/migration'
+import pg from 'pg'
+
+export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations')
+
+/** Loads `YYYYMMDDHHmm_name.ts` files from the migrations folder, in name order. */
+export class FolderMigrationProvider implements MigrationProvider {
+  readonly dir: string
+  constructor(dir: string = MIGRATIONS_DIR) {
+    this.dir = dir
+  }
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const files = (await fs.readdir(this.dir)).filter((f) => /^\d{12}_[a-z0-9_]+\.ts$/.test(f))
+    const out: Record<string, Migration> = {}
+    for (const file of files.sort()) {
+      const mod = (await import(path.join(this.dir, file))) as Migration
+      out[file.replace(/\.ts$/, '')] = { up: mod.up, down: mod.down }
+    }
+    return out
+  }
+}
+
+/** A plain (no camelCase plugin) Kysely for migrations, connected as the table owner. */
+export function createOwnerDb(url: string): Kysely<unknown> {
+  return new Kysely({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({ connectionString: url, max: 2, application_name: 'xeno-migrate' }),
+    }),
+  })
+}
+
+export type MigrateOptions = {
+  /** Connection string of the table owner (runs DDL). */
+  ownerUrl: string
+  /** Connection string the runtime uses; its user becomes the non-owner runtime role. */
+  runtimeUrl?: string
+  onProgress?: (message: string) => void
+}
+
+function check(result: MigrationResultSet): string[] {
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')
+    const err = result.error instanceof Error ? result.error : new Error(String(result.error))
+    err.message = `migration ${failed?.migrationName ?? '?'} failed: ${err.message}`
+    throw err
+  }
+  return (result.results ?? []).map((r) => `${r.direction} ${r.migrationName}`)
+}
+
+function roleFromUrl(url: string): { user: string; password: string } | null {
+  const u = new URL(url)
+  if (!u.username) return null
+  return { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) }
+}
+
+/**
+ * Creates the runtime role when it is missing and we have the rights, then grants it data
+ * access (no ownership, no BYPASSRLS), so RLS applies to everything the runtime does.
+ */
+export async function ensureRuntimeRole(
+  db: Kysely<unknown>,
+  runtimeUrl: string,
+  onProgress?: (m: string) => void,
+): Promise<void> {
+  const role = roleFromUrl(runtimeUrl)
+  if (!role) return
+  const { rows: me } = await sql<{ user: string }>`SELECT current_user AS user`.execute(db)
+  if (me[0]?.user === role.user) {
+    onProgress?.(`runtime role is the owner (${role.user}); row-level security would not apply`)
+    return
+  }
+  const { rows } = await sql<{ exists: boolean; can: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${role.user}) AS exists,
+      (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user) AS can`.execute(
+    db,
+  )
+  const r = rows[0]
+  if (r && !r.exists) {
+    if (!r.can) throw new Error(`runtime role ${role.user} does not exist and cannot be created`)
+    // Concurrent migrators (tests, several containers) may race here: tolerate the loser.
+    try {
+      if (role.password)
+        await sql`CREATE ROLE ${sql.id(role.user)} LOGIN PASSWORD ${sql.lit(role.password)} NOSUPERUSER NOBYPASSRLS`.execute(
+          db,
+        )
+      else await sql`CREATE ROLE ${sql.id(role.user)} LOGIN NOSUPERUSER NOBYPASSRLS`.execute(db)
+      onProgress?.(`created runtime role ${role.user}`)
+    } catch (err) {
+      if (!/already exists/.test((err as Error).message)) throw err
+    }
+  }
+  const { rows: dbRows } = await sql<{ name: string }>`SELECT current_database() AS name`.execute(db)
+  await sql`GRANT CONNECT ON DATABASE ${sql.id(dbRows[0]!.name)} TO ${sql.id(role.user)}`.execute(db)
+  await sql`GRANT USAGE ON SCHEMA public TO ${sql.id(role.user)}`.execute(db)
+  await sql`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${sql.id(role.user)}`.execute(
+    db,
+  )
+  await sql`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${sql.id(role.user)}`.execute(db)
+  // Kysely's own bookkeeping is for the migrator only.
+  await sql`REVOKE ALL ON kysely_migration, kysely_migration_lock FROM ${sql.id(role.user)}`.execute(db)
+}
+
+/** Runs every pending migration, then grants the runtime role. Returns what ran. */
+export async function migrateToLatest(options: MigrateOptions): Promise<string[]> {
+  const db = createOwnerDb(options.ownerUrl)
+  try {
+    const migrator = new Migrator({ db, provider: new FolderMigrationProvider() })
+    const ran = check(await migrator.migrateToLatest())
+    for (const m of ran) options.onProgress?.(m)
+    if (options.runtimeUrl) await ensureRuntimeRole(db, options.runtimeUrl, options.onProgress)
+    return ran
+  } finally {
+    await db.destroy()
+  }
+}
+
+/** Rolls back the last migration, or all of them with `all`. */
+export async function rollback(options: MigrateOptions & { all?: boolean }): Promise<string[]> {
+  const db = createOwnerDb(options.ownerUrl)
+  try {
+    const migrator = new Migrator({ db, provider: new FolderMigrationProvider() })
+    const ran = check(
+      options.all ? await migrator.migrateTo(NO_MIGRATIONS) : await migrator.migrateDown(),
+    )
+    for (const m of ran) options.onProgress?.(m)
+    return ran
+  } finally {
+    await db.destroy()
+  }
+}
+
+/** Writes a new empty migration named with the current UTC minute. */
+export async function makeMigration(name: string, now = new Date()): Promise<string> {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error('migration name: lowercase letters, digits, _')
+  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 12)
+  const file = path.join(MIGRATIONS_DIR, `${stamp}_${name}.ts`)
+  await fs.writeFile(
+    file,
+    `import type { Kysely } from 'kysely'\n\nexport async function up(db: Kysely<any>): Promise<void> {}\n\nexport async function down(db: Kysely<any>): Promise<void> {}\n`,
+    { flag: 'wx' },
+  )
+  return file
+}
