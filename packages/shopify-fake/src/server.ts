@@ -165,10 +165,6 @@ class HttpError extends Error {
 }
 
 const TOPIC_ENUM = (topic: string): string => topic.toUpperCase().replace(/\//g, '_')
-const TOPIC_PATH = (e: string): string => {
-  const i = e.indexOf('_')
-  return `${e.slice(0, i).toLowerCase()}/${e.slice(i + 1).toLowerCase()}`
-}
 
 /** Starts the fake on 127.0.0.1 (random port by default). */
 export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<FakeShopify> {
@@ -250,7 +246,7 @@ export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<
     const targets: { uri: string; apiVersion: string; name: string | null; sub?: Subscription }[] =
       []
     for (const s of shop.subs)
-      if (s.appClientId === clientId && TOPIC_PATH(s.topic) === topic)
+      if (s.appClientId === clientId && s.topic === TOPIC_ENUM(topic))
         targets.push({ uri: s.uri, apiVersion: s.apiVersion, name: s.name, sub: s })
     for (const w of app.webhooks ?? [])
       if (w.topics.includes(topic)) targets.push({ uri: w.uri, apiVersion: '2026-10', name: null })

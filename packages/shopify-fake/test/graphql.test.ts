@@ -13,16 +13,26 @@ t.test('unknown token: Shopify 401 body and headers; unknown shop: 404', async (
   const { fake, shop } = await startFake(t)
   const r = await fetch(`${fake.origin}/admin/api/2026-10/graphql.json`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-shopify-access-token': 'shpat_nope', 'x-fake-shop': shop.domain },
+    headers: {
+      'content-type': 'application/json',
+      'x-shopify-access-token': 'shpat_nope',
+      'x-fake-shop': shop.domain,
+    },
     body: '{"query":"{ shop { name } }"}',
   })
   t.equal(r.status, 401)
   t.equal(r.headers.get('www-authenticate'), 'Basic Realm="Shopify API Authentication"')
   t.ok(r.headers.get('x-request-id'))
-  t.same(await r.json(), { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' })
+  t.same(await r.json(), {
+    errors: '[API] Invalid API key or access token (unrecognized login or wrong password)',
+  })
   const r2 = await fetch(`${fake.origin}/admin/api/2026-10/graphql.json`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-shopify-access-token': shop.accessToken, 'x-fake-shop': 'other.myshopify.com' },
+    headers: {
+      'content-type': 'application/json',
+      'x-shopify-access-token': shop.accessToken,
+      'x-fake-shop': 'other.myshopify.com',
+    },
     body: '{"query":"{ shop { name } }"}',
   })
   t.equal(r2.status, 404)
@@ -43,7 +53,10 @@ t.test('serialises like Shopify', async (t) => {
     t.match(o.totalPriceSet.shopMoney.amount, /^\d+\.(\d|\d\d)$/)
   }
   for (const c of r.data!.customers.nodes) t.type(c.numberOfOrders, 'string')
-  t.ok(r.data!.orders.nodes.some((o: any) => o.totalPriceSet.shopMoney.amount.match(/\.\d$/)), 'some amounts like "55.0"')
+  t.ok(
+    r.data!.orders.nodes.some((o: any) => o.totalPriceSet.shopMoney.amount.match(/\.\d$/)),
+    'some amounts like "55.0"',
+  )
   t.ok(r.extensions?.cost?.throttleStatus)
 })
 
@@ -67,19 +80,38 @@ t.test('paging: first/last required, max 250, opaque cursors, reverse, last/befo
   t.equal(all.length, 300)
   t.equal(new Set(all).size, 300)
   const rev: any = await gql(ORDERS, { first: 5, reverse: true })
-  t.same(rev.data.orders.edges.map((e: any) => e.node.id), all.slice(-5).reverse())
-  const last: any = await gql('{ orders(last: 3) { nodes { id } pageInfo { hasPreviousPage hasNextPage } } }')
-  t.same(last.data.orders.nodes.map((n: any) => n.id), all.slice(-3))
+  t.same(
+    rev.data.orders.edges.map((e: any) => e.node.id),
+    all.slice(-5).reverse(),
+  )
+  const last: any = await gql(
+    '{ orders(last: 3) { nodes { id } pageInfo { hasPreviousPage hasNextPage } } }',
+  )
+  t.same(
+    last.data.orders.nodes.map((n: any) => n.id),
+    all.slice(-3),
+  )
   t.equal(last.data.orders.pageInfo.hasPreviousPage, true)
   const page: any = await gql(ORDERS, { first: 10 })
-  const before: any = await gql('query($b: String) { orders(last: 2, before: $b) { nodes { id } } }', { b: page.data.orders.edges[5].cursor })
-  t.same(before.data.orders.nodes.map((n: any) => n.id), all.slice(3, 5))
+  const before: any = await gql(
+    'query($b: String) { orders(last: 2, before: $b) { nodes { id } } }',
+    { b: page.data.orders.edges[5].cursor },
+  )
+  t.same(
+    before.data.orders.nodes.map((n: any) => n.id),
+    all.slice(3, 5),
+  )
 })
 
 t.test('search: dates, status, test, id ranges, OR/NOT, warnings, 60-day window', async (t) => {
   const { fake, gql, shop } = await startFake(t)
   const truth = await (await fetch(`${fake.origin}/_fake/shops/${shop.domain}/truth`)).text()
-  const orders = truth.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'order').map((r) => r.row)
+  const orders = truth
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.kind === 'order')
+    .map((r) => r.row)
   const fetchAll = async (q: string, sort = 'UPDATED_AT') => {
     const ids: string[] = []
     let after: string | null = null
@@ -95,18 +127,46 @@ t.test('search: dates, status, test, id ranges, OR/NOT, warnings, 60-day window'
   const iso = new Date(pivot.updatedAt).toISOString().replace('.000Z', 'Z')
   const gt = await fetchAll(`updated_at:>'${iso}'`)
   const ge = await fetchAll(`updated_at:>='${iso}'`)
-  t.same(gt.sort(), orders.filter((o: any) => Math.floor(o.updatedAt / 1000) > Math.floor(pivot.updatedAt / 1000)).map((o: any) => o.id).sort())
-  t.ok(ge.includes(pivot.id) && !gt.includes(pivot.id), '>= includes the boundary second, > does not')
-  const refunded = await fetchAll('financial_status:refunded OR financial_status:partially_refunded')
-  t.same(refunded.sort(), orders.filter((o: any) => o.financialStatus.endsWith('REFUNDED')).map((o: any) => o.id).sort())
+  t.same(
+    gt.sort(),
+    orders
+      .filter((o: any) => Math.floor(o.updatedAt / 1000) > Math.floor(pivot.updatedAt / 1000))
+      .map((o: any) => o.id)
+      .sort(),
+  )
+  t.ok(
+    ge.includes(pivot.id) && !gt.includes(pivot.id),
+    '>= includes the boundary second, > does not',
+  )
+  const refunded = await fetchAll(
+    'financial_status:refunded OR financial_status:partially_refunded',
+  )
+  t.same(
+    refunded.sort(),
+    orders
+      .filter((o: any) => o.financialStatus.endsWith('REFUNDED'))
+      .map((o: any) => o.id)
+      .sort(),
+  )
   const notTest = await fetchAll('-test:true')
   t.equal(notTest.length, orders.filter((o: any) => !o.test).length)
   const cancelled = await fetchAll('status:cancelled')
-  t.same(cancelled.sort(), orders.filter((o: any) => o.cancelledAt !== null).map((o: any) => o.id).sort())
+  t.same(
+    cancelled.sort(),
+    orders
+      .filter((o: any) => o.cancelledAt !== null)
+      .map((o: any) => o.id)
+      .sort(),
+  )
   const range = await fetchAll(`id:>=${orders[10].id} AND id:<${orders[20].id}`, 'ID')
-  t.same(range, orders.slice(10, 20).map((o: any) => o.id))
+  t.same(
+    range,
+    orders.slice(10, 20).map((o: any) => o.id),
+  )
   const warn: any = await gql(ORDERS, { first: 1, q: 'emial:x@example.com' })
-  t.same(warn.extensions.search[0].warnings, [{ field: 'emial', message: 'Invalid search field for this query.', code: 'invalid_field' }])
+  t.same(warn.extensions.search[0].warnings, [
+    { field: 'emial', message: 'Invalid search field for this query.', code: 'invalid_field' },
+  ])
   t.same(warn.extensions.search[0].path, ['orders'])
   const limited = fake.issueToken(shop.domain, { scopes: ['read_orders'] })
   const recent: any = await gql('{ ordersCount(limit: null) { count } }', {}, limited.accessToken)
@@ -129,7 +189,8 @@ t.test('paging returns each row exactly once while rows change', async (t) => {
       // Concurrent writers: update orders on both sides of the cursor between pages.
       const ids = store.data()
       void ids
-      for (const id of [seen[0], seen[seen.length - 1]]) store.updateOrder(Number(id!.split('/').pop()), { tags: [`t${k++}`] })
+      for (const id of [seen[0], seen[seen.length - 1]])
+        store.updateOrder(Number(id!.split('/').pop()), { tags: [`t${k++}`] })
       if (!r.data.orders.pageInfo.hasNextPage) break
       after = r.data.orders.pageInfo.endCursor
     }

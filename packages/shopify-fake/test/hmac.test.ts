@@ -19,7 +19,13 @@ t.test('reproduces every webhook HMAC test vector byte for byte', async (t) => {
 
 t.test("reproduces FACTS' OAuth vector", async (t) => {
   t.equal(
-    oauthHmac('hush', { code: '0907a61c0c8d55e99db179b68161bc00', shop: 'some-shop.myshopify.com', state: '0.6784241404160823', timestamp: '1337178173', hmac: 'ignored' }),
+    oauthHmac('hush', {
+      code: '0907a61c0c8d55e99db179b68161bc00',
+      shop: 'some-shop.myshopify.com',
+      state: '0.6784241404160823',
+      timestamp: '1337178173',
+      hmac: 'ignored',
+    }),
     '700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf',
   )
 })

@@ -20,20 +20,45 @@ export async function startFake(
   t: Test,
   shop: Partial<ShopParams> & { scopes?: string[] } = {},
   opts: FakeShopifyOptions = {},
-): Promise<{ fake: FakeShopify; shop: CreatedShop; gql: (query: string, variables?: Record<string, unknown>, token?: string) => Promise<GqlResponse> }> {
-  const fake = await createFakeShopify({ clock: createClock({ start: START, auto: false }), ...opts })
+): Promise<{
+  fake: FakeShopify
+  shop: CreatedShop
+  gql: (query: string, variables?: Record<string, unknown>, token?: string) => Promise<GqlResponse>
+}> {
+  const fake = await createFakeShopify({
+    clock: createClock({ start: START, auto: false }),
+    ...opts,
+  })
   t.teardown(() => fake.close())
-  const created = fake.createShop({ domain: 'acme', seed: 42, orders: 300, customers: 60, products: 20, from: FROM, to: TO,
+  const created = fake.createShop({
+    domain: 'acme',
+    seed: 42,
+    orders: 300,
+    customers: 60,
+    products: 20,
+    from: FROM,
+    to: TO,
     // Tests that are not about throttling get a bucket they cannot drain.
-    throttle: { maximumAvailable: 1e9, restoreRate: 1e9 }, ...shop })
+    throttle: { maximumAvailable: 1e9, restoreRate: 1e9 },
+    ...shop,
+  })
   const schema = loadSchema()
-  const gql = async (query: string, variables: Record<string, unknown> = {}, token = created.accessToken): Promise<GqlResponse> => {
+  const gql = async (
+    query: string,
+    variables: Record<string, unknown> = {},
+    token = created.accessToken,
+  ): Promise<GqlResponse> => {
     // Every document a test sends must be valid against the saved 2026-10 schema.
     const errs = validate(schema, parse(query))
-    if (errs.length > 0) throw new Error(`test query does not validate: ${errs.map((e) => e.message).join('; ')}`)
+    if (errs.length > 0)
+      throw new Error(`test query does not validate: ${errs.map((e) => e.message).join('; ')}`)
     const r = await fetch(`${fake.origin}/admin/api/2026-10/graphql.json`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-shopify-access-token': token, 'x-fake-shop': created.domain },
+      headers: {
+        'content-type': 'application/json',
+        'x-shopify-access-token': token,
+        'x-fake-shop': created.domain,
+      },
       body: JSON.stringify({ query, variables }),
     })
     return (await r.json()) as GqlResponse
@@ -50,7 +75,11 @@ export async function startReceiver(t: Test, status: () => number = () => 200) {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      got.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), url: req.url ?? '' })
+      got.push({
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        url: req.url ?? '',
+      })
       const s = status()
       res.writeHead(s, s >= 300 && s < 400 ? { location: 'http://127.0.0.1:1/' } : {})
       res.end()
