@@ -31,7 +31,8 @@ const urlWithProtocol = (protocols: string[]) =>
     { message: `must be a URL with protocol ${protocols.join(' or ')}` },
   )
 
-const port = (defaultValue: number) => z.coerce.number().int().min(1).max(65535).default(defaultValue)
+const port = (defaultValue: number) =>
+  z.coerce.number().int().min(1).max(65535).default(defaultValue)
 
 /** Postgres: DATABASE_URL is what the runtime connects with (a non-owner role, so RLS applies);
  * DATABASE_OWNER_URL is what migrations use (defaults to DATABASE_URL). */
@@ -77,9 +78,7 @@ export const secretsEnv = z.object({
     .optional()
     .refine(
       (v) =>
-        v === undefined ||
-        v === '' ||
-        v.split(',').every((k) => key32.safeParse(k.trim()).success),
+        v === undefined || v === '' || v.split(',').every((k) => key32.safeParse(k.trim()).success),
       { message: 'must be a comma-separated list of 32-byte keys' },
     ),
 })

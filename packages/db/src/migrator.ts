@@ -24,7 +24,7 @@ export class FolderMigrationProvider implements MigrationProvider {
     const out: Record<string, Migration> = {}
     for (const file of files.sort()) {
       const mod = (await import(path.join(this.dir, file))) as Migration
-      out[file.replace(/\.ts$/, '')] = { up: mod.up, down: mod.down }
+      out[file.replace(/\.ts$/, '')] = mod
     }
     return out
   }
@@ -50,7 +50,8 @@ export type MigrateOptions = {
 function check(result: MigrationResultSet): string[] {
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')
-    const err = result.error instanceof Error ? result.error : new Error(String(result.error))
+    const err =
+      result.error instanceof Error ? result.error : new Error(JSON.stringify(result.error))
     err.message = `migration ${failed?.migrationName ?? '?'} failed: ${err.message}`
     throw err
   }
@@ -99,19 +100,54 @@ export async function ensureRuntimeRole(
       if (!/already exists/.test((err as Error).message)) throw err
     }
   }
-  const { rows: dbRows } = await sql<{ name: string }>`SELECT current_database() AS name`.execute(db)
-  await sql`GRANT CONNECT ON DATABASE ${sql.id(dbRows[0]!.name)} TO ${sql.id(role.user)}`.execute(db)
+  const { rows: dbRows } = await sql<{ name: string }>`SELECT current_database() AS name`.execute(
+    db,
+  )
+  await sql`GRANT CONNECT ON DATABASE ${sql.id(dbRows[0]!.name)} TO ${sql.id(role.user)}`.execute(
+    db,
+  )
   await sql`GRANT USAGE ON SCHEMA public TO ${sql.id(role.user)}`.execute(db)
   await sql`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${sql.id(role.user)}`.execute(
     db,
   )
-  await sql`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${sql.id(role.user)}`.execute(db)
+  await sql`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${sql.id(role.user)}`.execute(
+    db,
+  )
   // Kysely's own bookkeeping is for the migrator only.
-  await sql`REVOKE ALL ON kysely_migration, kysely_migration_lock FROM ${sql.id(role.user)}`.execute(db)
+  await sql`REVOKE ALL ON kysely_migration, kysely_migration_lock FROM ${sql.id(role.user)}`.execute(
+    db,
+  )
+}
+
+/** Creates the database named in url when it does not exist (first run on a fresh server). */
+export async function ensureDatabase(url: string, onProgress?: (m: string) => void): Promise<void> {
+  const target = new URL(url)
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''))
+  if (!name) return
+  const admin = new URL(url)
+  admin.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: admin.toString() })
+  try {
+    await client.connect()
+  } catch {
+    return // cannot reach the maintenance database: let the migration report the real error
+  }
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`)
+      onProgress?.(`created database ${name}`)
+    }
+  } catch (err) {
+    if (!/already exists/.test((err as Error).message)) throw err
+  } finally {
+    await client.end()
+  }
 }
 
 /** Runs every pending migration, then grants the runtime role. Returns what ran. */
 export async function migrateToLatest(options: MigrateOptions): Promise<string[]> {
+  await ensureDatabase(options.ownerUrl, options.onProgress)
   const db = createOwnerDb(options.ownerUrl)
   try {
     const migrator = new Migrator({ db, provider: new FolderMigrationProvider() })

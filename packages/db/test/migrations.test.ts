@@ -24,9 +24,22 @@ t.test('latest → down to zero → latest on a fresh database', async (t) => {
   t.ok(first.length >= 1, 'applied migrations')
   const afterUp = await tables(tmp.ownerUrl)
   for (const expected of [
-    'tenants', 'shopify_credentials', 'admin_users', 'admin_sessions', 'tenant_users',
-    'tenant_sessions', 'api_keys', 'oauth_states', 'customers', 'products', 'orders',
-    'order_line_items', 'refunds', 'custom_events', 'webhook_receipts', 'sync_checkpoints',
+    'tenants',
+    'shopify_credentials',
+    'admin_users',
+    'admin_sessions',
+    'tenant_users',
+    'tenant_sessions',
+    'api_keys',
+    'oauth_states',
+    'customers',
+    'products',
+    'orders',
+    'order_line_items',
+    'refunds',
+    'custom_events',
+    'webhook_receipts',
+    'sync_checkpoints',
     'sync_runs',
   ])
     t.ok(afterUp.includes(expected), `table ${expected} exists`)

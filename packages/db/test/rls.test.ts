@@ -14,7 +14,8 @@ t.test('row-level security is the second wall', async (t) => {
   const { rows } = await owner.query<{ id: string; shop_domain: string }>(
     `INSERT INTO tenants (shop_domain) VALUES ('a-shop.myshopify.com'), ('b-shop.myshopify.com') RETURNING id, shop_domain`,
   )
-  const [a, b] = rows as [{ id: string }, { id: string }]
+  const a = rows[0]!
+  const b = rows[1]!
   await owner.query(
     `INSERT INTO customers (tenant_id, id, email, created_at, updated_at)
      VALUES ($1, 1, 'a@example.com', now(), now()), ($2, 2, 'b@example.com', now(), now())`,
@@ -24,7 +25,9 @@ t.test('row-level security is the second wall', async (t) => {
 
   t.equal(await rlsBypassReason(db), null, 'runtime role does not bypass RLS')
   const { rows: owned } = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user`.execute(db)
+    SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user`.execute(
+    db,
+  )
   t.equal(owned[0]?.n, 0, 'runtime role owns no table')
 
   // A query that forgets the tenant filter still sees only its tenant's rows.
@@ -35,7 +38,11 @@ t.test('row-level security is the second wall', async (t) => {
   const tenantsSeenByA = await withTenant(db, a.id, (trx) =>
     trx.selectFrom('tenants').select('id').execute(),
   )
-  t.same(tenantsSeenByA.map((r) => r.id), [a.id], 'only its own tenant row')
+  t.same(
+    tenantsSeenByA.map((r) => r.id),
+    [a.id],
+    'only its own tenant row',
+  )
 
   // Without a tenant, nothing at all.
   t.same(await db.selectFrom('customers').select('id').execute(), [])

@@ -22,8 +22,15 @@ async function codegen(verify: boolean) {
     execFileSync(
       bin,
       [
-        '--dialect', 'postgres', '--camel-case', '--url', tmp.ownerUrl,
-        '--out-file', typesFile, '--exclude-pattern', 'kysely_*',
+        '--dialect',
+        'postgres',
+        '--camel-case',
+        '--url',
+        tmp.ownerUrl,
+        '--out-file',
+        typesFile,
+        '--exclude-pattern',
+        'kysely_*',
         ...(verify ? ['--verify'] : []),
       ],
       { stdio: 'inherit' },
@@ -60,6 +67,8 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`}\n`)
+  process.stderr.write(
+    `${err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`}\n`,
+  )
   process.exit(1)
 })

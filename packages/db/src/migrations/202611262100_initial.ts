@@ -93,7 +93,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('revoked_at', 'timestamptz')
     .execute()
-  await db.schema.createIndex('admin_sessions_admin_idx').on('admin_sessions').column('admin_id').execute()
+  await db.schema
+    .createIndex('admin_sessions_admin_idx')
+    .on('admin_sessions')
+    .column('admin_id')
+    .execute()
 
   await db.schema
     .createTable('tenant_users')
@@ -121,10 +125,20 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('revoked_at', 'timestamptz')
     .addPrimaryKeyConstraint('tenant_sessions_pk', ['tenant_id', 'id'])
     .addUniqueConstraint('tenant_sessions_token_key', ['tenant_id', 'token_hash'])
-    .addForeignKeyConstraint('tenant_sessions_user_fk', ['tenant_id', 'user_id'], 'tenant_users', ['tenant_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint(
+      'tenant_sessions_user_fk',
+      ['tenant_id', 'user_id'],
+      'tenant_users',
+      ['tenant_id', 'id'],
+      (fk) => fk.onDelete('cascade'),
+    )
     .execute()
   // Session lookup happens before the tenant is known (the cookie carries only the token).
-  await db.schema.createIndex('tenant_sessions_token_idx').on('tenant_sessions').column('token_hash').execute()
+  await db.schema
+    .createIndex('tenant_sessions_token_idx')
+    .on('tenant_sessions')
+    .column('token_hash')
+    .execute()
 
   await db.schema
     .createTable('api_keys')
@@ -217,13 +231,41 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('synced_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
     .addPrimaryKeyConstraint('orders_pk', ['tenant_id', 'id'])
     .execute()
-  await db.schema.createIndex('orders_processed_idx').on('orders').columns(['tenant_id', 'processed_at']).execute()
-  await db.schema.createIndex('orders_customer_idx').on('orders').columns(['tenant_id', 'customer_id']).execute()
-  await db.schema.createIndex('orders_updated_idx').on('orders').columns(['tenant_id', 'updated_at', 'id']).execute()
-  await db.schema.createIndex('customers_updated_idx').on('customers').columns(['tenant_id', 'updated_at', 'id']).execute()
-  await db.schema.createIndex('customers_created_idx').on('customers').columns(['tenant_id', 'created_at']).execute()
-  await db.schema.createIndex('products_updated_idx').on('products').columns(['tenant_id', 'updated_at', 'id']).execute()
-  await db.schema.createIndex('products_created_idx').on('products').columns(['tenant_id', 'created_at']).execute()
+  await db.schema
+    .createIndex('orders_processed_idx')
+    .on('orders')
+    .columns(['tenant_id', 'processed_at'])
+    .execute()
+  await db.schema
+    .createIndex('orders_customer_idx')
+    .on('orders')
+    .columns(['tenant_id', 'customer_id'])
+    .execute()
+  await db.schema
+    .createIndex('orders_updated_idx')
+    .on('orders')
+    .columns(['tenant_id', 'updated_at', 'id'])
+    .execute()
+  await db.schema
+    .createIndex('customers_updated_idx')
+    .on('customers')
+    .columns(['tenant_id', 'updated_at', 'id'])
+    .execute()
+  await db.schema
+    .createIndex('customers_created_idx')
+    .on('customers')
+    .columns(['tenant_id', 'created_at'])
+    .execute()
+  await db.schema
+    .createIndex('products_updated_idx')
+    .on('products')
+    .columns(['tenant_id', 'updated_at', 'id'])
+    .execute()
+  await db.schema
+    .createIndex('products_created_idx')
+    .on('products')
+    .columns(['tenant_id', 'created_at'])
+    .execute()
 
   // Line items and refunds are replaced per order atomically; the deferrable key lets a batch
   // write children before their parent inside one transaction.
@@ -241,10 +283,24 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('discounted_total', sql`numeric(20,4)`, (c) => c.notNull())
     .addColumn('synced_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
     .addPrimaryKeyConstraint('order_line_items_pk', ['tenant_id', 'id'])
-    .addForeignKeyConstraint('order_line_items_order_fk', ['tenant_id', 'order_id'], 'orders', ['tenant_id', 'id'], (fk) => fk.onDelete('cascade').deferrable().initiallyDeferred())
+    .addForeignKeyConstraint(
+      'order_line_items_order_fk',
+      ['tenant_id', 'order_id'],
+      'orders',
+      ['tenant_id', 'id'],
+      (fk) => fk.onDelete('cascade').deferrable().initiallyDeferred(),
+    )
     .execute()
-  await db.schema.createIndex('order_line_items_order_idx').on('order_line_items').columns(['tenant_id', 'order_id']).execute()
-  await db.schema.createIndex('order_line_items_product_idx').on('order_line_items').columns(['tenant_id', 'product_id']).execute()
+  await db.schema
+    .createIndex('order_line_items_order_idx')
+    .on('order_line_items')
+    .columns(['tenant_id', 'order_id'])
+    .execute()
+  await db.schema
+    .createIndex('order_line_items_product_idx')
+    .on('order_line_items')
+    .columns(['tenant_id', 'product_id'])
+    .execute()
 
   await db.schema
     .createTable('refunds')
@@ -256,10 +312,24 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('processed_at', 'timestamptz')
     .addColumn('synced_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
     .addPrimaryKeyConstraint('refunds_pk', ['tenant_id', 'id'])
-    .addForeignKeyConstraint('refunds_order_fk', ['tenant_id', 'order_id'], 'orders', ['tenant_id', 'id'], (fk) => fk.onDelete('cascade').deferrable().initiallyDeferred())
+    .addForeignKeyConstraint(
+      'refunds_order_fk',
+      ['tenant_id', 'order_id'],
+      'orders',
+      ['tenant_id', 'id'],
+      (fk) => fk.onDelete('cascade').deferrable().initiallyDeferred(),
+    )
     .execute()
-  await db.schema.createIndex('refunds_order_idx').on('refunds').columns(['tenant_id', 'order_id']).execute()
-  await db.schema.createIndex('refunds_created_idx').on('refunds').columns(['tenant_id', 'created_at']).execute()
+  await db.schema
+    .createIndex('refunds_order_idx')
+    .on('refunds')
+    .columns(['tenant_id', 'order_id'])
+    .execute()
+  await db.schema
+    .createIndex('refunds_created_idx')
+    .on('refunds')
+    .columns(['tenant_id', 'created_at'])
+    .execute()
 
   await db.schema
     .createTable('custom_events')
@@ -276,8 +346,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('custom_events_pk', ['tenant_id', 'id'])
     .addUniqueConstraint('custom_events_idempotency_key', ['tenant_id', 'idempotency_key'])
     .execute()
-  await db.schema.createIndex('custom_events_occurred_idx').on('custom_events').columns(['tenant_id', 'occurred_at', 'event_type']).execute()
-  await db.schema.createIndex('custom_events_customer_idx').on('custom_events').columns(['tenant_id', 'customer_id']).execute()
+  await db.schema
+    .createIndex('custom_events_occurred_idx')
+    .on('custom_events')
+    .columns(['tenant_id', 'occurred_at', 'event_type'])
+    .execute()
+  await db.schema
+    .createIndex('custom_events_customer_idx')
+    .on('custom_events')
+    .columns(['tenant_id', 'customer_id'])
+    .execute()
 
   await db.schema
     .createTable('webhook_receipts')
@@ -303,9 +381,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('webhook_receipts_pk', ['tenant_id', 'id'])
     .addUniqueConstraint('webhook_receipts_webhook_key', ['tenant_id', 'webhook_id'])
     .execute()
-  await db.schema.createIndex('webhook_receipts_status_idx').on('webhook_receipts').columns(['tenant_id', 'status', 'received_at']).execute()
+  await db.schema
+    .createIndex('webhook_receipts_status_idx')
+    .on('webhook_receipts')
+    .columns(['tenant_id', 'status', 'received_at'])
+    .execute()
   // The sweeper looks across tenants for receipts never enqueued; keep that index tiny.
-  await sql`CREATE INDEX webhook_receipts_unqueued_idx ON webhook_receipts (received_at) WHERE status = 'received'`.execute(db)
+  await sql`CREATE INDEX webhook_receipts_unqueued_idx ON webhook_receipts (received_at) WHERE status = 'received'`.execute(
+    db,
+  )
 
   await db.schema
     .createTable('sync_checkpoints')
@@ -356,7 +440,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('error', 'text')
     .addPrimaryKeyConstraint('sync_runs_pk', ['tenant_id', 'id'])
     .execute()
-  await db.schema.createIndex('sync_runs_started_idx').on('sync_runs').columns(['tenant_id', 'resource', 'started_at']).execute()
+  await db.schema
+    .createIndex('sync_runs_started_idx')
+    .on('sync_runs')
+    .columns(['tenant_id', 'resource', 'started_at'])
+    .execute()
 
   // Row-level security: the second wall behind the application's tenant filters.
   await sql`ALTER TABLE tenants ENABLE ROW LEVEL SECURITY`.execute(db)

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawServerDefault,
+} from 'fastify'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod'
+import type { Logger } from '@xeno/logger'
+import type { HealthService } from '@xeno/core'
+import { registerErrorHandling } from './plugins/errors.ts'
+import { healthRoutes } from './routes/health.routes.ts'
+
+/** Everything the HTTP layer needs, built by the composition root (or a test). */
+export type AppDeps = {
+  logger: Logger
+  health: HealthService
+  /** Largest JSON body accepted by default (routes may lower or raise it). */
+  bodyLimit?: number
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call a route; every route declares it (checked by the route-table test). */
+    auth?: 'public' | 'admin' | 'tenant' | 'api-key' | 'shopify-webhook' | 'shopify-oauth'
+  }
+}
+
+/** The API's Fastify instance type, with zod schemas as the type provider. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** Builds the Fastify app from its dependencies; opens nothing itself. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: deps.logger,
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    trustProxy: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  registerErrorHandling(app)
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id)
+  })
+
+  await app.register(healthRoutes({ health: deps.health }))
+  return app
+}

@@ -1,0 +1,97 @@
+// Composition root of the API process: reads config, opens pools, builds services, serves,
+// and shuts down gracefully on SIGTERM/SIGINT.
+import { ConfigError } from '@xeno/config'
+import { createLogger } from '@xeno/logger'
+import { createDb, migrateToLatest, pingDb, rlsBypassReason } from '@xeno/db'
+import { createProducer, createRedis, pingRedis, queuePrefix } from '@xeno/queues'
+import { createHealthService, retryForever } from '@xeno/core'
+import { buildApp } from './app.ts'
+import { loadApiConfig } from './config.ts'
+
+async function main() {
+  let config
+  try {
+    config = loadApiConfig(process.env)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`)
+      process.exit(1)
+    }
+    throw err
+  }
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'xeno-api' })
+  const { db } = createDb({
+    url: config.DATABASE_URL,
+    applicationName: 'xeno-api',
+    poolMax: config.DATABASE_POOL_MAX,
+    onError: (err) => logger.warn({ err }, 'postgres pool error'),
+  })
+  const redis = createRedis(config.REDIS_URL, 'producer', (err) =>
+    logger.warn({ err: { message: err.message } }, 'redis connection error'),
+  )
+  const producer = createProducer({ connection: redis, prefix: queuePrefix(config.QUEUE_PREFIX) })
+  const health = createHealthService({
+    pingDb: () => pingDb(db),
+    pingRedis: () => pingRedis(redis),
+  })
+
+  const app = await buildApp({ logger, health })
+  const shutdown = new AbortController()
+
+  // Postgres may be down at start: keep serving /api/health (503) and retry with backoff.
+  const ready = retryForever(
+    async () => {
+      if (config.AUTO_MIGRATE) {
+        await migrateToLatest({
+          ownerUrl: config.DATABASE_OWNER_URL ?? config.DATABASE_URL,
+          runtimeUrl: config.DATABASE_URL,
+          onProgress: (m) => logger.info({ migration: m }, 'migration'),
+        })
+      }
+      return rlsBypassReason(db)
+    },
+    {
+      signal: shutdown.signal,
+      onError: (err, attempt, delayMs) =>
+        logger.warn(
+          { err: { message: (err as Error).message }, attempt, delayMs },
+          'database not ready, retrying',
+        ),
+    },
+  ).then((reason) => {
+    if (reason) {
+      logger.fatal(
+        { reason },
+        'DATABASE_URL must connect as the non-owner runtime role; refusing to run without row-level security',
+      )
+      process.exit(1)
+    }
+    logger.info('database ready')
+  })
+  ready.catch(() => {})
+
+  await app.listen({ port: config.PORT, host: config.HOST })
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    shutdown.abort()
+    logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down')
+    const force = setTimeout(() => {
+      logger.error('grace period over, exiting')
+      process.exit(1)
+    }, config.SHUTDOWN_GRACE_MS)
+    force.unref()
+    await app.close() // stops accepting, lets in-flight requests finish
+    await producer.close()
+    redis.disconnect()
+    await db.destroy()
+    logger.info('stopped')
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+}
+
+await main()

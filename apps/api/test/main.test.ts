@@ -1,0 +1,74 @@
+import t from 'tap'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createTestDatabase } from '@xeno/db/testing'
+import { testEnv } from './support/env.ts'
+import { freePort, startProcess, waitForHttp } from './support/process.ts'
+
+const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.ts')
+
+t.test('a bad environment stops the API with every bad variable named, no stack', async (t) => {
+  const p = startProcess(entry, {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: 'mysql://nope',
+    PORT: 'eighty',
+    TOKEN_ENCRYPTION_KEY: 'too-short',
+  })
+  t.equal(await p.exited, 1)
+  const out = p.output()
+  for (const v of [
+    'DATABASE_URL',
+    'PORT',
+    'TOKEN_ENCRYPTION_KEY',
+    'API_PEPPER',
+    'SHOPIFY_CLIENT_ID',
+    'SHOPIFY_CLIENT_SECRET',
+  ])
+    t.match(out, v, `names ${v}`)
+  t.notMatch(out, /\n\s+at .+:\d+:\d+/, 'no stack trace')
+})
+
+t.test(
+  'Postgres down at start: serves 503 health, retries, then stops cleanly on SIGTERM',
+  async (t) => {
+    const port = await freePort()
+    const p = startProcess(
+      entry,
+      testEnv({ DATABASE_URL: 'postgres://xeno_app@127.0.0.1:1/none', PORT: String(port) }),
+    )
+    t.teardown(() => p.child.kill('SIGKILL'))
+    const res = await waitForHttp(`http://127.0.0.1:${port}/api/health`, [503])
+    t.match(await res.json(), { data: { checks: { database: 'down' } } })
+    await new Promise((r) => setTimeout(r, 800))
+    t.equal(p.child.exitCode, null, 'still running, not a crash loop')
+    t.match(p.output(), /database not ready, retrying/)
+    p.child.kill('SIGTERM')
+    t.equal(await p.exited, 0, 'graceful exit')
+  },
+)
+
+t.test('healthy start with AUTO_MIGRATE and a refusal to run as the table owner', async (t) => {
+  const tdb = await createTestDatabase()
+  t.teardown(tdb.close)
+  const port = await freePort()
+  const p = startProcess(
+    entry,
+    testEnv({
+      DATABASE_URL: tdb.appUrl,
+      DATABASE_OWNER_URL: tdb.ownerUrl,
+      AUTO_MIGRATE: 'true',
+      PORT: String(port),
+    }),
+  )
+  t.teardown(() => p.child.kill('SIGKILL'))
+  const res = await waitForHttp(`http://127.0.0.1:${port}/api/health`, [200])
+  t.same(await res.json(), { data: { status: 'ok', checks: { database: 'up', redis: 'up' } } })
+  p.child.kill('SIGTERM')
+  t.equal(await p.exited, 0)
+
+  const port2 = await freePort()
+  const owner = startProcess(entry, testEnv({ DATABASE_URL: tdb.ownerUrl, PORT: String(port2) }))
+  t.teardown(() => owner.child.kill('SIGKILL'))
+  t.equal(await owner.exited, 1, 'refuses a superuser/owner connection')
+  t.match(owner.output(), /row-level security/)
+})

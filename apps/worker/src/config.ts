@@ -1,0 +1,59 @@
+import {
+  databaseEnv,
+  logEnv,
+  parseEnv,
+  redisEnv,
+  secretsEnv,
+  shopifyEnv,
+  workerEnv,
+  httpEnv,
+  z,
+} from '@xeno/config'
+import { QUEUE_NAMES, type QueueName } from '@xeno/queues'
+
+/** The worker process's configuration schema. */
+export const workerProcessEnv = z.object({
+  ...databaseEnv.shape,
+  ...redisEnv.shape,
+  ...secretsEnv.shape,
+  ...shopifyEnv.shape,
+  ...logEnv.shape,
+  ...workerEnv.shape,
+  SHUTDOWN_GRACE_MS: httpEnv.shape.SHUTDOWN_GRACE_MS,
+})
+export type WorkerConfig = z.output<typeof workerProcessEnv>
+
+/** Parses `--queues a,b` and `--concurrency N` (flags win over WORKER_QUEUES/WORKER_CONCURRENCY). */
+export function parseWorkerArgs(
+  argv: string[],
+  config: WorkerConfig,
+): { queues: QueueName[]; concurrency: number } {
+  let queuesArg = config.WORKER_QUEUES
+  let concurrency = config.WORKER_CONCURRENCY
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    const [flag, inline] = a.split('=', 2) as [string, string | undefined]
+    const value = inline ?? argv[i + 1]
+    if (flag === '--queues' || flag === '--concurrency') {
+      if (value === undefined) throw new Error(`${flag} needs a value`)
+      if (inline === undefined) i++
+      if (flag === '--queues') queuesArg = value
+      else {
+        concurrency = Number(value)
+        if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+          throw new Error('--concurrency must be an integer from 1 to 256')
+      }
+    } else throw new Error(`unknown option ${a}`)
+  }
+  const queues = queuesArg ? queuesArg.split(',').map((q) => q.trim()) : QUEUE_NAMES
+  const unknown = queues.filter((q) => !QUEUE_NAMES.includes(q as QueueName))
+  if (unknown.length)
+    throw new Error(
+      `--queues: unknown queue ${unknown.join(', ')} (known: ${QUEUE_NAMES.join(', ')})`,
+    )
+  return { queues: queues as QueueName[], concurrency }
+}
+
+export function loadWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {
+  return parseEnv(workerProcessEnv, env)
+}

@@ -1,0 +1,82 @@
+import t from 'tap'
+import { Queue, QueueEvents } from 'bullmq'
+import { createLogger } from '@xeno/logger'
+import { createProducer, createRedis } from '@xeno/queues'
+import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
+import { createWorker } from '../src/worker.ts'
+import { parseWorkerArgs, loadWorkerConfig } from '../src/config.ts'
+
+const logger = createLogger({ level: 'silent' })
+const tenantId = '5f4dcc3b-5aa7-4c6a-8e1f-0a1b2c3d4e5f'
+
+t.test('runs catalog jobs with validated payloads; bad payloads fail without retry', async (t) => {
+  const prefix = testQueuePrefix()
+  const producerConn = createRedis(testRedisUrl(), 'producer', () => {})
+  const producer = createProducer({ connection: producerConn, prefix })
+  const seen: unknown[] = []
+  const worker = createWorker({
+    logger,
+    connect: () => createRedis(testRedisUrl(), 'worker', () => {}),
+    prefix,
+    queues: ['sync'],
+    concurrency: 2,
+    handlers: {
+      'sync-resource': async (payload) => {
+        seen.push(payload)
+        return { ok: true }
+      },
+    },
+  })
+  worker.start()
+  const eventsConn = createRedis(testRedisUrl(), 'worker', () => {})
+  const events = new QueueEvents('sync', { connection: eventsConn, prefix })
+  const q = new Queue('sync', { connection: producerConn, prefix })
+  t.teardown(async () => {
+    await worker.stop()
+    await events.close()
+    eventsConn.disconnect()
+    await q.close()
+    await producer.close()
+    producerConn.disconnect()
+  })
+  await events.waitUntilReady()
+  await new Promise((r) => setTimeout(r, 100))
+
+  const id = await producer.enqueue('sync-resource', {
+    tenantId,
+    resource: 'customers',
+    mode: 'incremental',
+  })
+  const job = await q.getJob(id)
+  t.same(await job!.waitUntilFinished(events, 10_000), { ok: true })
+  t.same(seen, [{ tenantId, resource: 'customers', mode: 'incremental' }])
+
+  // A payload that bypassed the producer's validation is refused by the worker, once.
+  const bad = await q.add('sync-resource', { tenantId: 'x' }, { attempts: 5 })
+  await t.rejects(bad.waitUntilFinished(events, 10_000), /invalid payload/)
+  const failed = await q.getJob(bad.id!)
+  t.equal(failed?.attemptsMade, 1, 'not retried')
+
+  // A job nobody handles fails loudly instead of succeeding silently.
+  const orphan = await q.add('no-such-job', {}, { attempts: 3 })
+  await t.rejects(orphan.waitUntilFinished(events, 10_000), /unknown job/)
+})
+
+t.test('--queues and --concurrency', async (t) => {
+  const config = loadWorkerConfig({
+    DATABASE_URL: 'postgres://x@127.0.0.1/x',
+    API_PEPPER: 'p'.repeat(32),
+    TOKEN_ENCRYPTION_KEY: 'a'.repeat(64),
+    SHOPIFY_CLIENT_ID: 'id',
+    SHOPIFY_CLIENT_SECRET: 's',
+    WORKER_QUEUES: 'sync',
+  })
+  t.same(parseWorkerArgs([], config), { queues: ['sync'], concurrency: 4 })
+  t.same(parseWorkerArgs(['--queues', 'webhooks,sync', '--concurrency=8'], config), {
+    queues: ['webhooks', 'sync'],
+    concurrency: 8,
+  })
+  t.throws(() => parseWorkerArgs(['--queues', 'nope'], config), /unknown queue nope/)
+  t.throws(() => parseWorkerArgs(['--concurrency', '0'], config), /concurrency/)
+  t.throws(() => parseWorkerArgs(['--bogus'], config), /unknown option/)
+})

@@ -1,0 +1,7 @@
+/** Error kinds the API maps to status codes. */
+export * from './errors.ts'
+/** Dependency readiness. */
+export { createHealthService } from './health/health.service.ts'
+export type { HealthService, HealthReport } from './health/health.service.ts'
+/** Backoff helper for start-up connections. */
+export { retryForever } from './retry.ts'

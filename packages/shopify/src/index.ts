@@ -1,0 +1,2 @@
+/** Shop domain validation and normalisation. */
+export { normalizeShopDomain } from './shop-domain.ts'
