@@ -23,10 +23,25 @@ export type AppDeps = {
   bodyLimit?: number
 }
 
+/** Who is calling, as resolved by the auth plugin. */
+export type Principal =
+  | { kind: 'admin'; adminId: string }
+  | { kind: 'tenant-user'; tenantId: string; userId: string; role: 'owner' | 'viewer' }
+  | { kind: 'api-key'; tenantId: string; keyId: string }
+
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Who may call a route; every route declares it (checked by the route-table test). */
+    /**
+     * Who may call a route; every route declares it (checked by the route-table test).
+     * 'tenant' routes carry the tenant in `:id` and accept an admin session, a session or
+     * HTTP Basic credentials of a user of that tenant, or an API key of that tenant.
+     */
     auth?: 'public' | 'admin' | 'tenant' | 'api-key' | 'shopify-webhook' | 'shopify-oauth'
+    /** For 'tenant' routes: the least tenant role required ('viewer' when absent). */
+    role?: 'owner' | 'viewer'
+  }
+  interface FastifyRequest {
+    principal?: Principal
   }
 }
 
