@@ -113,7 +113,13 @@ export async function* bulkLines(
     fetch = (i) => d.products[i] ?? null
   }
   const typename = plan.nodeType.name
-  const nodeSel = connectionNodeSelection(plan.root)
+  const rootPlan = compile(
+    schema,
+    plan,
+    plan.nodeType,
+    connectionNodeSelection(plan.root),
+    typename,
+  )
   let children: string[] = []
   const BATCH = 64
   let inBatch = 0
@@ -122,19 +128,11 @@ export async function* bulkLines(
     if (!row || !test(row as never)) continue
     const src = { __typename: typename, v: row, data: d }
     const own: string[] = []
-    const line = project(
-      schema,
-      plan,
-      plan.nodeType,
-      src,
-      nodeSel,
-      ctx,
-      (childType, childSrc, childSel, parentId) => {
-        const c = project(schema, plan, childType, childSrc, childSel, ctx, () => undefined)
-        c.__parentId = parentId
-        own.push(JSON.stringify(c))
-      },
-    )
+    const line = run(rootPlan, src, ctx, (childPlan, childSrc, parentId) => {
+      const c = run(childPlan, childSrc, ctx, () => undefined)
+      c.__parentId = parentId
+      own.push(JSON.stringify(c))
+    })
     const s = JSON.stringify(line)
     buf.push(s)
     size += s.length + 1
@@ -181,65 +179,115 @@ function connectionNodeSelection(f: FieldNode): SelectionSetNode | undefined {
   return undefined
 }
 
-type ChildSink = (
-  type: GraphQLNamedType,
-  src: unknown,
-  sel: SelectionSetNode | undefined,
-  parentId: string,
-) => void
+type ChildSink = (plan: Compiled, src: unknown, parentId: string) => void
 
-function project(
+type CompiledField = {
+  key: string
+  fieldName: string
+  args: Record<string, unknown>
+  kind: 'typename' | 'leaf' | 'object' | 'connection'
+  child: Compiled | null
+  info: GraphQLResolveInfo
+}
+/** A selection set flattened once per (type, selection), so rows only run resolvers. */
+type Compiled = { typeName: string; fields: CompiledField[] }
+
+const compiledCache = new WeakMap<SelectionSetNode, Map<string, Compiled>>()
+
+function compile(
   schema: GraphQLSchema,
   plan: BulkPlan,
   type: GraphQLNamedType,
-  src: unknown,
   set: SelectionSetNode | undefined,
-  ctx: GqlContext,
-  onChild: ChildSink,
-): Line {
-  const out: Line = {}
+  srcType: string,
+): Compiled {
+  const out: Compiled = { typeName: srcType, fields: [] }
   if (!set) return out
+  let byType = compiledCache.get(set)
+  if (!byType) {
+    byType = new Map()
+    compiledCache.set(set, byType)
+  }
+  const hit = byType.get(srcType)
+  if (hit) return hit
+  byType.set(srcType, out)
   const fields = isObjectType(type) || isInterfaceType(type) ? type.getFields() : {}
-  const srcType = (src as { __typename?: string }).__typename ?? type.name
   for (const sel of set.selections) {
     if (sel.kind !== Kind.FIELD) {
       const fr = sel.kind === Kind.INLINE_FRAGMENT ? sel : plan.fragments[sel.name.value]
       const cond = fr?.typeCondition?.name.value
       if (!fr || (cond && cond !== srcType && cond !== type.name)) continue
       const t = (cond ? schema.getType(cond) : type) ?? type
-      Object.assign(out, project(schema, plan, t, src, fr.selectionSet, ctx, onChild))
+      out.fields.push(...compile(schema, plan, t, fr.selectionSet, srcType).fields)
       continue
     }
     const key = sel.alias?.value ?? sel.name.value
+    const info = {
+      parentType: { name: srcType },
+      fieldName: sel.name.value,
+      path: { key, prev: undefined },
+    } as unknown as GraphQLResolveInfo
     if (sel.name.value === '__typename') {
-      out[key] = srcType
+      out.fields.push({
+        key,
+        fieldName: '__typename',
+        args: {},
+        kind: 'typename',
+        child: null,
+        info,
+      })
       continue
     }
     const def = fields[sel.name.value]
     if (!def) continue
     const named = getNamedType(def.type)
     const args = argsOf(sel)
-    const isConn = named.name.endsWith('Connection') && !isLeafType(named)
-    if (isConn && args.first == null && args.last == null) args.first = 250
-    const info = {
-      parentType: { name: srcType },
-      fieldName: sel.name.value,
-      path: { key, prev: undefined },
-    } as unknown as GraphQLResolveInfo
-    const value = fieldResolver(src, args, ctx, info)
-    if (isConn) {
-      const nodes = (value as { nodes?: unknown[] } | null)?.nodes ?? []
+    if (named.name.endsWith('Connection') && !isLeafType(named)) {
+      if (args.first == null && args.last == null) args.first = 250
       const childType = schema.getType(named.name.replace(/Connection$/, '')) ?? named
-      const parentId = gid(srcType, (src as { v: { id: number } }).v.id)
-      for (const n of nodes) onChild(childType, n, connectionNodeSelection(sel), parentId)
+      out.fields.push({
+        key,
+        fieldName: sel.name.value,
+        args,
+        kind: 'connection',
+        child: compile(schema, plan, childType, connectionNodeSelection(sel), childType.name),
+        info,
+      })
+    } else if (isLeafType(named)) {
+      out.fields.push({ key, fieldName: sel.name.value, args, kind: 'leaf', child: null, info })
+    } else {
+      // Abstract fields resolve their concrete type per row; compile against the named type.
+      out.fields.push({
+        key,
+        fieldName: sel.name.value,
+        args,
+        kind: 'object',
+        child: compile(schema, plan, named, sel.selectionSet, named.name),
+        info,
+      })
+    }
+  }
+  return out
+}
+
+function run(c: Compiled, src: unknown, ctx: GqlContext, onChild: ChildSink): Line {
+  const out: Line = {}
+  for (const f of c.fields) {
+    if (f.kind === 'typename') {
+      out[f.key] = (src as { __typename?: string }).__typename ?? c.typeName
       continue
     }
-    if (isLeafType(named) || value === null || value === undefined) {
-      out[key] = value ?? null
+    const value = fieldResolver(src, f.args, ctx, f.info)
+    if (f.kind === 'connection') {
+      const nodes = (value as { nodes?: unknown[] } | null)?.nodes ?? []
+      const parentId = gid(c.typeName, (src as { v: { id: number } }).v.id)
+      for (const n of nodes) onChild(f.child as Compiled, n, parentId)
+    } else if (f.kind === 'leaf' || value === null || value === undefined) {
+      out[f.key] = value ?? null
     } else if (Array.isArray(value)) {
-      out[key] = value.map((x) => project(schema, plan, named, x, sel.selectionSet, ctx, onChild))
+      out[f.key] = value.map((x) => run(f.child as Compiled, x, ctx, onChild))
     } else {
-      out[key] = project(schema, plan, named, value, sel.selectionSet, ctx, onChild)
+      out[f.key] = run(f.child as Compiled, value, ctx, onChild)
     }
   }
   return out

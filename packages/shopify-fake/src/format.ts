@@ -33,7 +33,8 @@ export function restMoney(cents: number): string {
 
 /** GraphQL DateTime: UTC, whole seconds, `Z`. */
 export function isoSeconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+  const s = new Date(Math.floor(ms / 1000) * 1000).toISOString()
+  return s.slice(0, 19) + 'Z'
 }
 
 const offsetFormatters = new Map<string, Intl.DateTimeFormat>()

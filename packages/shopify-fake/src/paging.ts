@@ -149,15 +149,25 @@ export function paginate<T extends { id: number }>(
     hasPrev = r.more
     if (before) hasNext = reverse ? anyIn(outerA, a) : anyIn(b, outerB)
   }
-  const edges = rows.map((node) => ({ cursor: encodeCursor(node.id, sortValue(node)), node }))
+  // Cursors are built only when read (bulk output never reads them).
+  const edges = rows.map((node) => ({
+    get cursor() {
+      return encodeCursor(node.id, sortValue(node))
+    },
+    node,
+  }))
   return {
     edges,
     nodes: rows,
     pageInfo: {
       hasNextPage: hasNext,
       hasPreviousPage: hasPrev,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      get startCursor() {
+        return edges[0]?.cursor ?? null
+      },
+      get endCursor() {
+        return edges[edges.length - 1]?.cursor ?? null
+      },
     },
   }
 }

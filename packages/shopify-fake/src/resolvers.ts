@@ -339,7 +339,12 @@ function mapConn<T, U>(
   c: ReturnType<typeof paginate<T & { id: number }>>,
   f: (x: T & { id: number }) => U,
 ) {
-  const edges = c.edges.map((e) => ({ cursor: e.cursor, node: f(e.node) }))
+  const edges = c.edges.map((e) => ({
+    get cursor() {
+      return e.cursor
+    },
+    node: f(e.node),
+  }))
   return { edges, nodes: edges.map((e) => e.node), pageInfo: c.pageInfo }
 }
 

@@ -1,5 +1,9 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import type { AddressInfo } from 'node:net'
 import { Kind, execute, parse, validate, GraphQLError } from 'graphql'
 import type {
@@ -187,6 +191,9 @@ export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<
   >()
   const signingKey = randomUUID()
   const log = opts.log ?? (() => undefined)
+  // Finished results are files, like Shopify's GCS objects, so downloads stream at disk speed.
+  const resultDir = mkdtempSync(join(tmpdir(), 'shopify-fake-bulk-'))
+  const resultFiles = new Map<number, string>()
   let origin = ''
   let bulkSeq = 4_400_000_000_000
   let subSeq = 1_900_000_000_000
@@ -339,6 +346,8 @@ export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<
     let roots = 0
     let bytes = 0
     const failAfter = fault ? Math.floor(shop.rng.next() * 3) + 1 : Infinity
+    const file = join(resultDir, `${op.id}.jsonl`)
+    const out = createWriteStream(file, { highWaterMark: 1 << 20 })
     for await (const chunk of bulkLines(schema, snap.plan, snap.ctx, {
       groupObjects: op.groupObjects,
       limit: failAfter,
@@ -351,8 +360,11 @@ export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<
       op.objectCount = objects
       op.rootObjectCount = roots
       if ((op.status as string) === 'CANCELING') break
-      await new Promise((r) => setImmediate(r))
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()))
+      else await new Promise((r) => setImmediate(r))
     }
+    await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())))
+    resultFiles.set(op.id, file)
     const done = (): void => {
       op.completedAt = clock.now()
       if ((op.status as string) === 'CANCELING') {
@@ -997,10 +1009,17 @@ export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<
         "<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>",
       )
     }
-    const snap = shop.snapshots.get(op.id)
-    if (!snap) return send(res, 404, { errors: 'Not Found' })
+    const file = resultFiles.get(op.id)
     const fault = takeFault(shop, 'bulk', ['drop', 'http5xx', 'latency'])
     if (fault && (await applyFault(res, fault, undefined))) return
+    if (file) {
+      res.writeHead(200, { 'content-type': 'application/jsonl' })
+      return pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), res).catch(
+        () => undefined,
+      )
+    }
+    const snap = shop.snapshots.get(op.id)
+    if (!snap) return send(res, 404, { errors: 'Not Found' })
     res.writeHead(200, {
       'content-type': 'application/jsonl',
       ...(op.fileSize !== null && !lim ? { 'content-length': String(op.fileSize) } : {}),
@@ -1262,6 +1281,7 @@ export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<
     webhooks: sender,
     async close() {
       clock.dispose()
+      rmSync(resultDir, { recursive: true, force: true })
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
