@@ -7,6 +7,7 @@ import {
   parse,
   validate,
   valueFromASTUntyped,
+  OperationTypeNode,
 } from 'graphql'
 import type {
   FieldNode,
@@ -47,7 +48,7 @@ export function planBulk(schema: GraphQLSchema, query: string): BulkPlan | strin
   for (const d of doc.definitions)
     if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d
   const op = ops[0]
-  if (!op || ops.length > 1 || op.operation !== 'query')
+  if (!op || ops.length > 1 || op.operation !== OperationTypeNode.QUERY)
     return 'Bulk queries must contain exactly one query operation.'
   const fields = op.selectionSet.selections.filter((s): s is FieldNode => s.kind === Kind.FIELD)
   if (fields.some((f) => f.name.value === 'node' || f.name.value === 'nodes'))
@@ -72,7 +73,7 @@ type Line = Record<string, unknown>
 
 /** Serialises bulk results as JSONL chunks: each connection node is a line; children carry
  * `__parentId`. Not grouped (the 2026 default): children of a batch of parents follow the batch. */
-export async function* bulkLines(
+export function* bulkLines(
   schema: GraphQLSchema,
   plan: BulkPlan,
   ctx: GqlContext,
@@ -82,7 +83,7 @@ export async function* bulkLines(
     chunkBytes?: number
     onObject?: (root: boolean) => void
   },
-): AsyncGenerator<string> {
+): Generator<string> {
   const chunkBytes = opts.chunkBytes ?? 1 << 20
   const limit = opts.limit ?? Infinity
   let emitted = 0
@@ -96,19 +97,15 @@ export async function* bulkLines(
   let count: number
   let fetch: (i: number) => unknown
   if (root === 'orders') {
-    test = orderFilter(ctx, null, query).test as (row: never) => boolean
+    test = orderFilter(ctx, null, query).test
     count = d.orderCount
     fetch = (i) => orderAt(d, i)
   } else if (root === 'customers') {
-    test = compileSearch(parseSearch(query), CUSTOMER_FIELDS, ctx.now).test as (
-      row: never,
-    ) => boolean
+    test = compileSearch(parseSearch(query), CUSTOMER_FIELDS, ctx.now).test
     count = d.customers.length
     fetch = (i) => d.customers[i] ?? null
   } else {
-    test = compileSearch(parseSearch(query), PRODUCT_FIELDS, ctx.now).test as (
-      row: never,
-    ) => boolean
+    test = compileSearch(parseSearch(query), PRODUCT_FIELDS, ctx.now).test
     count = d.products.length
     fetch = (i) => d.products[i] ?? null
   }

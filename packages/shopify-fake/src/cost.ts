@@ -1,4 +1,12 @@
-import { Kind, getNamedType, isLeafType, isObjectType, isInterfaceType, isUnionType } from 'graphql'
+import {
+  Kind,
+  OperationTypeNode,
+  getNamedType,
+  isLeafType,
+  isObjectType,
+  isInterfaceType,
+  isUnionType,
+} from 'graphql'
 import type {
   FieldNode,
   FragmentDefinitionNode,
@@ -145,7 +153,7 @@ export function queryCost(
   data?: Data,
 ): number {
   const w: Walk = { schema, fragments, vars, actual: data !== undefined }
-  if (op.operation === 'mutation') {
+  if (op.operation === OperationTypeNode.MUTATION) {
     return (
       op.selectionSet.selections.filter(
         (s) => s.kind === Kind.FIELD && s.name.value !== '__typename',

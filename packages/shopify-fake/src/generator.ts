@@ -257,16 +257,6 @@ const CANCEL_REASONS: CancelReason[] = [
 ]
 const TAX_BP = 800 // 8 %
 
-/** Splits `amount` across weights, remainder on the last part, so parts always sum exactly. */
-function allocate(amount: number, weights: number[]): number[] {
-  const total = weights.reduce((a, b) => a + b, 0)
-  if (total === 0) return weights.map(() => 0)
-  const out = weights.map((w) => Math.floor((amount * w) / total))
-  const rest = amount - out.reduce((a, b) => a + b, 0)
-  out[out.length - 1] = (out[out.length - 1] ?? 0) + rest
-  return out
-}
-
 /** Customer index for an order at time t: only customers that already exist, biased to repeats. */
 function pickCustomer(spec: GenSpec, r: Rng, t: number): number | null {
   const c0 = spec.from - 180 * DAY

@@ -316,7 +316,7 @@ function collectTerms(
 }
 
 type Args = Record<string, unknown>
-const pageArgs = (a: Args): PageArgs => a as PageArgs
+const pageArgs = (a: Args): PageArgs => a
 
 function ordersConnection(ctx: GqlContext, info: GraphQLResolveInfo, a: Args) {
   const sortKey = (a.sortKey as string | undefined) ?? 'PROCESSED_AT'
@@ -803,7 +803,7 @@ export const fieldResolver: GraphQLFieldResolver<unknown, GqlContext> = (
   if (fn)
     return (fn as (s: unknown, a: Args, c: GqlContext, i: GraphQLResolveInfo) => unknown)(
       source,
-      args,
+      args as Args,
       ctx,
       info,
     )

@@ -172,10 +172,7 @@ const TOPIC_ENUM = (topic: string): string => topic.toUpperCase().replace(/\//g,
 
 /** Starts the fake on 127.0.0.1 (random port by default). */
 export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<FakeShopify> {
-  const clock: Clock =
-    opts.clock && 'now' in opts.clock
-      ? opts.clock
-      : createClock(opts.clock as ClockOptions | undefined)
+  const clock: Clock = opts.clock && 'now' in opts.clock ? opts.clock : createClock(opts.clock)
   const schema = loadSchema(opts.schemaPath)
   const apps: FakeApp[] = opts.apps ?? [
     { clientId: 'fake-client-id', clientSecret: 'fake-client-secret' },
@@ -348,7 +345,7 @@ export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<
     const failAfter = fault ? Math.floor(shop.rng.next() * 3) + 1 : Infinity
     const file = join(resultDir, `${op.id}.jsonl`)
     const out = createWriteStream(file, { highWaterMark: 1 << 20 })
-    for await (const chunk of bulkLines(schema, snap.plan, snap.ctx, {
+    for (const chunk of bulkLines(schema, snap.plan, snap.ctx, {
       groupObjects: op.groupObjects,
       limit: failAfter,
       onObject: (root) => {
@@ -880,7 +877,12 @@ export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<
     } catch {
       return send(res, 400, { error: 'invalid_request', error_description: 'Malformed body' })
     }
-    const str = (k: string): string => (p[k] === undefined || p[k] === null ? '' : String(p[k]))
+    const str = (k: string): string => {
+      const v = p[k]
+      return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+        ? String(v)
+        : ''
+    }
     const app = appById(str('client_id'))
     if (!app || !safeEqual(app.clientSecret, str('client_secret')))
       return send(res, 401, {
@@ -1024,7 +1026,7 @@ export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<
       'content-type': 'application/jsonl',
       ...(op.fileSize !== null && !lim ? { 'content-length': String(op.fileSize) } : {}),
     })
-    for await (const chunk of bulkLines(schema, snap.plan, snap.ctx, {
+    for (const chunk of bulkLines(schema, snap.plan, snap.ctx, {
       groupObjects: op.groupObjects,
       limit: lim ? Number(lim) : undefined,
     })) {
@@ -1111,19 +1113,12 @@ export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<
       case 'truth':
         return truth(res, shop)
       case 'tokens':
-        return send(
-          res,
-          201,
-          issueToken(
-            shop.info.domain,
-            body as { scopes?: string[]; expiring?: boolean; clientId?: string },
-          ),
-        )
+        return send(res, 201, issueToken(shop.info.domain, body))
       case 'faults':
         shop.faults = method === 'DELETE' ? [] : ((body.faults ?? []) as Fault[])
         return ok({ faults: shop.faults })
       case 'webhook-knobs':
-        shop.knobs = body as DeliveryKnobs
+        shop.knobs = body
         return ok({ knobs: shop.knobs })
       case 'deliveries':
         return ok({ deliveries: sender.records().filter((r) => r.shop === shop.info.domain) })

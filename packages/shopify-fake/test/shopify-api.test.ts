@@ -54,21 +54,17 @@ t.test(
         return
       }
       if (url.pathname === '/auth/callback') {
-        shopify.auth
-          .callback({ rawRequest: req, rawResponse: res, expiring: true } as Parameters<
-            typeof shopify.auth.callback
-          >[0])
-          .then(
-            ({ session }) => {
-              sessions.push(session)
-              res.end('ok')
-            },
-            (e: Error) => {
-              sessions.push(e)
-              res.statusCode = 400
-              res.end(e.message)
-            },
-          )
+        shopify.auth.callback({ rawRequest: req, rawResponse: res, expiring: true }).then(
+          ({ session }) => {
+            sessions.push(session)
+            res.end('ok')
+          },
+          (e: Error) => {
+            sessions.push(e)
+            res.statusCode = 400
+            res.end(e.message)
+          },
+        )
         return
       }
       const chunks: Buffer[] = []
@@ -152,7 +148,7 @@ t.test(
       'mutation($u: String!) { a: webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: { uri: $u }) { userErrors { message } } b: webhookSubscriptionCreate(topic: CUSTOMERS_UPDATE, webhookSubscription: { uri: $u }) { userErrors { message } } }',
       { variables: { u: `${appOrigin}/webhooks` } },
     )
-    t.same((sub.data as any).a.userErrors, [])
+    t.same(sub.data.a.userErrors, [])
     const store = fake.shop(shop.domain)
     store.createOrder({})
     const c = store.data().customers[0]!
