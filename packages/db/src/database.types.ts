@@ -45,6 +45,12 @@ export interface AdminUsers {
   username: string;
 }
 
+export interface AnalyticsRollupState {
+  ianaTimezone: string;
+  rebuiltAt: Generated<Timestamp>;
+  tenantId: string;
+}
+
 export interface ApiKeys {
   createdAt: Generated<Timestamp>;
   id: Generated<string>;
@@ -53,6 +59,12 @@ export interface ApiKeys {
   lastUsedAt: Timestamp | null;
   prefix: string;
   revokedAt: Timestamp | null;
+  tenantId: string;
+}
+
+export interface CustomerOrderStats {
+  countedOrders: number;
+  customerId: Int8;
   tenantId: string;
 }
 
@@ -85,6 +97,31 @@ export interface CustomEvents {
   receivedAt: Generated<Timestamp>;
   sessionId: string | null;
   tenantId: string;
+}
+
+export interface DailyEventMetrics {
+  day: Timestamp;
+  events: Generated<Int8>;
+  eventType: string;
+  tenantId: string;
+}
+
+export interface DailyMetrics {
+  day: Timestamp;
+  financialStatus: string;
+  fulfillmentStatus: string;
+  grossSales: Generated<Numeric>;
+  orders: Generated<number>;
+  refunds: Generated<Numeric>;
+  tenantId: string;
+}
+
+export interface DailyProductMetrics {
+  day: Timestamp;
+  productId: Int8;
+  revenue: Generated<Numeric>;
+  tenantId: string;
+  units: Generated<Int8>;
 }
 
 export interface OauthStates {
@@ -262,9 +299,14 @@ export interface WebhookReceipts {
 export interface DB {
   adminSessions: AdminSessions;
   adminUsers: AdminUsers;
+  analyticsRollupState: AnalyticsRollupState;
   apiKeys: ApiKeys;
+  customerOrderStats: CustomerOrderStats;
   customers: Customers;
   customEvents: CustomEvents;
+  dailyEventMetrics: DailyEventMetrics;
+  dailyMetrics: DailyMetrics;
+  dailyProductMetrics: DailyProductMetrics;
   oauthStates: OauthStates;
   orderLineItems: OrderLineItems;
   orders: Orders;

@@ -1,0 +1,513 @@
+// Every analytics figure of DESIGN.md §6 is defined here, once, in SQL. Days are calendar days
+// in the shop's IANA zone: `(ts AT TIME ZONE zone)::date`, and a day D covers the instants
+// [D 00:00, D+1 00:00) local, which is 23 or 25 hours long across a DST change.
+import { sql, type Tx } from '@xeno/db'
+
+type RawBuilder<T> = ReturnType<typeof sql.raw<T>>
+
+export type Granularity = 'day' | 'week' | 'month'
+
+/** The range a query covers: inclusive local calendar dates (YYYY-MM-DD) in `zone`. */
+export type RangeQuery = {
+  tenantId: string
+  zone: string
+  from: string
+  to: string
+  granularity: Granularity
+}
+
+// A counted order: not a test, not deleted, not cancelled (DESIGN.md §6).
+const counted = (alias: string) =>
+  sql`(NOT ${sql.ref(`${alias}.test`)} AND ${sql.ref(`${alias}.deleted_at`)} IS NULL
+    AND ${sql.ref(`${alias}.cancelled_at`)} IS NULL)`
+
+const localDay = (col: RawBuilder<unknown>, zone: string) =>
+  sql`(${col} AT TIME ZONE ${zone})::date`
+
+// The first instant of a local date.
+const dayStart = (date: RawBuilder<unknown> | string, zone: string) =>
+  sql`((${date})::date::timestamp AT TIME ZONE ${zone})`
+
+// Rows per bucket: every local day of the range, labelled with its bucket's first day.
+const bucketsCte = (q: RangeQuery) => sql`
+  days AS (
+    SELECT d::date AS day, date_trunc(${q.granularity}, d)::date AS bucket
+    FROM generate_series(${q.from}::date::timestamp, ${q.to}::date::timestamp, interval '1 day') AS d
+  )`
+
+/** How the timestamp columns of a rollup refresh are restricted: all days, or some days. */
+type DayFilter = { kind: 'all' } | { kind: 'days'; days: string[] }
+
+function dayFilter(col: RawBuilder<unknown>, zone: string, f: DayFilter) {
+  if (f.kind === 'all') return sql`TRUE`
+  // The range test lets the index do the work; the day test keeps only the listed days.
+  return sql`(${col} >= ${dayStart(sql`(SELECT min(d) FROM unnest(${f.days}::date[]) d)`, zone)}
+    AND ${col} < ${dayStart(sql`(SELECT max(d) + 1 FROM unnest(${f.days}::date[]) d)`, zone)}
+    AND ${localDay(col, zone)} = ANY(${f.days}::date[]))`
+}
+
+const col = (name: string) => sql.ref<unknown>(name)
+
+/** Serialises rollup maintenance per tenant, so two writers never rebuild the same day at once. */
+export async function lockTenantRollups(trx: Tx, tenantId: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${'analytics:' + tenantId}, 0))`.execute(
+    trx,
+  )
+}
+
+/** The shop's zone and currency, or undefined for an unknown (or other) tenant. */
+export async function findShop(
+  trx: Tx,
+  tenantId: string,
+): Promise<{ zone: string; currency: string } | undefined> {
+  const row = await trx
+    .selectFrom('tenants')
+    .select(['ianaTimezone', 'currency'])
+    .where('id', '=', tenantId)
+    .executeTakeFirst()
+  return row ? { zone: row.ianaTimezone, currency: row.currency } : undefined
+}
+
+/** The zone the tenant's rollups were built in, if they were. */
+export async function rollupZone(trx: Tx, tenantId: string): Promise<string | undefined> {
+  const row = await trx
+    .selectFrom('analyticsRollupState')
+    .select('ianaTimezone')
+    .where('tenantId', '=', tenantId)
+    .executeTakeFirst()
+  return row?.ianaTimezone
+}
+
+export async function setRollupZone(trx: Tx, tenantId: string, zone: string): Promise<void> {
+  await sql`
+    INSERT INTO analytics_rollup_state (tenant_id, iana_timezone, rebuilt_at)
+    VALUES (${tenantId}, ${zone}, now())
+    ON CONFLICT (tenant_id) DO UPDATE SET iana_timezone = excluded.iana_timezone,
+      rebuilt_at = excluded.rebuilt_at`.execute(trx)
+}
+
+/** Local days and customers an order set touches now: processed_at days and refund days. */
+export async function orderFootprint(
+  trx: Tx,
+  tenantId: string,
+  zone: string,
+  orderIds: string[],
+): Promise<{ days: string[]; customerIds: string[] }> {
+  if (orderIds.length === 0) return { days: [], customerIds: [] }
+  const { rows } = await sql<{ day: string | null; customerId: string | null }>`
+    SELECT ${localDay(col('o.processed_at'), zone)}::text AS day, o.customer_id::text AS customer_id
+    FROM orders o WHERE o.tenant_id = ${tenantId} AND o.id = ANY(${orderIds}::bigint[])
+    UNION
+    SELECT ${localDay(col('r.created_at'), zone)}::text, NULL
+    FROM refunds r WHERE r.tenant_id = ${tenantId} AND r.order_id = ANY(${orderIds}::bigint[])`.execute(
+    trx,
+  )
+  const days = new Set<string>()
+  const customers = new Set<string>()
+  for (const r of rows) {
+    if (r.day) days.add(r.day)
+    if (r.customerId) customers.add(r.customerId)
+  }
+  return { days: [...days], customerIds: [...customers] }
+}
+
+/**
+ * Recomputes daily_metrics and daily_product_metrics for some (or all) local days from the
+ * orders, refunds and line items: the definitions of orders, gross_sales, refunds and line-item
+ * revenue live here.
+ */
+export async function rebuildOrderDays(
+  trx: Tx,
+  tenantId: string,
+  zone: string,
+  f: DayFilter,
+): Promise<void> {
+  if (f.kind === 'days' && f.days.length === 0) return
+  const onlyDays = f.kind === 'all' ? sql`TRUE` : sql`day = ANY(${f.days}::date[])`
+  await sql`DELETE FROM daily_metrics WHERE tenant_id = ${tenantId} AND ${onlyDays}`.execute(trx)
+  await sql`DELETE FROM daily_product_metrics WHERE tenant_id = ${tenantId} AND ${onlyDays}`.execute(
+    trx,
+  )
+  // Shopify's REST payloads leave fulfillment_status null until something ships.
+  const fs = sql`lower(coalesce(o.financial_status, 'unknown'))`
+  const ff = sql`lower(coalesce(o.fulfillment_status, 'unfulfilled'))`
+  await sql`
+    INSERT INTO daily_metrics (tenant_id, day, financial_status, fulfillment_status, orders,
+      gross_sales, refunds)
+    SELECT ${tenantId}::uuid, day, fs, ff, sum(orders), sum(gross), sum(refunds)
+    FROM (
+      -- gross_sales and orders: counted orders by processed_at day
+      SELECT ${localDay(col('o.processed_at'), zone)} AS day, ${fs} AS fs, ${ff} AS ff,
+        1 AS orders, o.total_price AS gross, 0 AS refunds
+      FROM orders o
+      WHERE o.tenant_id = ${tenantId} AND ${counted('o')}
+        AND ${dayFilter(col('o.processed_at'), zone, f)}
+      UNION ALL
+      -- refunds: by the refund's created_at day, only for counted orders (a cancelled, test or
+      -- deleted order's sale never entered gross_sales, so its refunds never leave it)
+      SELECT ${localDay(col('r.created_at'), zone)}, ${fs}, ${ff}, 0, 0, r.amount
+      FROM refunds r
+      JOIN orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
+      WHERE r.tenant_id = ${tenantId} AND ${counted('o')}
+        AND ${dayFilter(col('r.created_at'), zone, f)}
+    ) x
+    GROUP BY day, fs, ff`.execute(trx)
+  // Line-item revenue: discounted_total (after line discounts, before tax and shipping) of
+  // counted orders, by the order's processed_at day; custom items without a product are left out.
+  await sql`
+    INSERT INTO daily_product_metrics (tenant_id, day, product_id, units, revenue)
+    SELECT ${tenantId}::uuid, ${localDay(col('o.processed_at'), zone)} AS day, li.product_id,
+      sum(li.quantity), sum(li.discounted_total)
+    FROM orders o
+    JOIN order_line_items li ON li.tenant_id = o.tenant_id AND li.order_id = o.id
+    WHERE o.tenant_id = ${tenantId} AND ${counted('o')} AND li.product_id IS NOT NULL
+      AND ${dayFilter(col('o.processed_at'), zone, f)}
+    GROUP BY 2, 3`.execute(trx)
+}
+
+/** Recomputes customer_order_stats (counted orders ever) for some or all customers. */
+export async function rebuildCustomerStats(
+  trx: Tx,
+  tenantId: string,
+  customerIds: string[] | 'all',
+): Promise<void> {
+  if (customerIds !== 'all' && customerIds.length === 0) return
+  const only = customerIds === 'all' ? sql`TRUE` : sql`customer_id = ANY(${customerIds}::bigint[])`
+  await sql`DELETE FROM customer_order_stats WHERE tenant_id = ${tenantId} AND ${only}`.execute(trx)
+  await sql`
+    INSERT INTO customer_order_stats (tenant_id, customer_id, counted_orders)
+    SELECT ${tenantId}::uuid, o.customer_id, count(*)
+    FROM orders o
+    WHERE o.tenant_id = ${tenantId} AND o.customer_id IS NOT NULL AND ${counted('o')} AND ${only}
+    GROUP BY o.customer_id`.execute(trx)
+}
+
+/** Recomputes daily_event_metrics (custom events by local day and type). */
+export async function rebuildEventDays(
+  trx: Tx,
+  tenantId: string,
+  zone: string,
+  f: DayFilter,
+): Promise<void> {
+  if (f.kind === 'days' && f.days.length === 0) return
+  const onlyDays = f.kind === 'all' ? sql`TRUE` : sql`day = ANY(${f.days}::date[])`
+  await sql`DELETE FROM daily_event_metrics WHERE tenant_id = ${tenantId} AND ${onlyDays}`.execute(
+    trx,
+  )
+  await sql`
+    INSERT INTO daily_event_metrics (tenant_id, day, event_type, events)
+    SELECT ${tenantId}::uuid, ${localDay(col('e.occurred_at'), zone)}, e.event_type, count(*)
+    FROM custom_events e
+    WHERE e.tenant_id = ${tenantId} AND ${dayFilter(col('e.occurred_at'), zone, f)}
+    GROUP BY 2, 3`.execute(trx)
+}
+
+/** The local days some instants fall on. */
+export async function localDays(trx: Tx, zone: string, instants: Date[]): Promise<string[]> {
+  if (instants.length === 0) return []
+  const { rows } = await sql<{ day: string }>`
+    SELECT DISTINCT ${localDay(sql`t`, zone)}::text AS day
+    FROM unnest(${instants.map((d) => d.toISOString())}::timestamptz[]) AS t`.execute(trx)
+  return rows.map((r) => r.day)
+}
+
+// ---------------------------------------------------------------- read side
+
+export type RevenueRow = {
+  start: string
+  end: string
+  orders: number
+  grossSales: string
+  refunds: string
+  netSales: string
+  aov: string | null
+  cumulativeOrders: number
+  cumulativeGrossSales: string
+  cumulativeRefunds: string
+  cumulativeNetSales: string
+}
+
+/** gross_sales, refunds, net_sales, orders, aov per bucket, with running totals in the range. */
+export async function revenueSeries(trx: Tx, q: RangeQuery): Promise<RevenueRow[]> {
+  const { rows } = await sql<RevenueRow>`
+    WITH ${bucketsCte(q)},
+    per_bucket AS (
+      SELECT d.bucket, min(d.day) AS first_day, max(d.day) AS last_day,
+        coalesce(sum(m.orders), 0)::int AS orders,
+        coalesce(sum(m.gross_sales), 0) AS gross, coalesce(sum(m.refunds), 0) AS refunds
+      FROM days d
+      LEFT JOIN daily_metrics m ON m.tenant_id = ${q.tenantId} AND m.day = d.day
+      GROUP BY d.bucket
+    )
+    SELECT first_day::text AS start, last_day::text AS end, orders,
+      gross::text AS gross_sales, refunds::text AS refunds, (gross - refunds)::text AS net_sales,
+      CASE WHEN orders = 0 THEN NULL ELSE round(gross / orders, 2)::text END AS aov,
+      (sum(orders) OVER w)::int AS cumulative_orders,
+      (sum(gross) OVER w)::text AS cumulative_gross_sales,
+      (sum(refunds) OVER w)::text AS cumulative_refunds,
+      (sum(gross - refunds) OVER w)::text AS cumulative_net_sales
+    FROM per_bucket
+    WINDOW w AS (ORDER BY bucket)
+    ORDER BY bucket`.execute(trx)
+  return rows
+}
+
+export type StatusRow = {
+  start: string
+  end: string
+  financialStatus: string | null
+  fulfillmentStatus: string | null
+  orders: number
+}
+
+/** Counted orders per bucket and (financial, fulfilment) status; one null row for empty buckets. */
+export async function orderStatusSeries(trx: Tx, q: RangeQuery): Promise<StatusRow[]> {
+  const { rows } = await sql<StatusRow>`
+    WITH ${bucketsCte(q)},
+    spans AS (SELECT bucket, min(day) AS first_day, max(day) AS last_day FROM days GROUP BY bucket)
+    SELECT s.first_day::text AS start, s.last_day::text AS end,
+      m.financial_status, m.fulfillment_status, coalesce(sum(m.orders), 0)::int AS orders
+    FROM spans s
+    LEFT JOIN days d ON d.bucket = s.bucket
+    LEFT JOIN daily_metrics m ON m.tenant_id = ${q.tenantId} AND m.day = d.day AND m.orders > 0
+    GROUP BY s.bucket, s.first_day, s.last_day, m.financial_status, m.fulfillment_status
+    ORDER BY s.bucket, m.financial_status, m.fulfillment_status`.execute(trx)
+  return rows
+}
+
+export type Totals = {
+  orders: number
+  grossSales: string
+  refunds: string
+  netSales: string
+  aov: string | null
+  customersOrdered: number
+  returningCustomers: number
+  returningCustomerRate: number | null
+  newCustomers: number
+  newProducts: number
+  events: number
+}
+
+/**
+ * Summary figures for one range. customers_ordered: distinct customers with a counted order
+ * processed in the range (guest orders have none); returning: those with ≥ 2 counted orders ever.
+ */
+export async function totals(
+  trx: Tx,
+  tenantId: string,
+  zone: string,
+  from: string,
+  to: string,
+): Promise<Totals> {
+  const start = dayStart(from, zone)
+  const end = dayStart(sql`${to}::date + 1`, zone)
+  const { rows } = await sql<Totals>`
+    WITH money AS (
+      SELECT coalesce(sum(orders), 0)::int AS orders, coalesce(sum(gross_sales), 0) AS gross,
+        coalesce(sum(refunds), 0) AS refunds
+      FROM daily_metrics
+      WHERE tenant_id = ${tenantId} AND day BETWEEN ${from}::date AND ${to}::date
+    ),
+    buyers AS (
+      SELECT DISTINCT o.customer_id FROM orders o
+      WHERE o.tenant_id = ${tenantId} AND ${counted('o')} AND o.customer_id IS NOT NULL
+        AND o.processed_at >= ${start} AND o.processed_at < ${end}
+    ),
+    buyer_counts AS (
+      SELECT count(*)::int AS customers,
+        count(*) FILTER (WHERE s.counted_orders >= 2)::int AS returning
+      FROM buyers b
+      LEFT JOIN customer_order_stats s ON s.tenant_id = ${tenantId} AND s.customer_id = b.customer_id
+    )
+    SELECT m.orders, m.gross::text AS gross_sales, m.refunds::text AS refunds,
+      (m.gross - m.refunds)::text AS net_sales,
+      CASE WHEN m.orders = 0 THEN NULL ELSE round(m.gross / m.orders, 2)::text END AS aov,
+      bc.customers AS customers_ordered, bc.returning AS returning_customers,
+      CASE WHEN bc.customers = 0 THEN NULL
+        ELSE round(bc.returning::numeric / bc.customers, 4)::float8 END AS returning_customer_rate,
+      (SELECT count(*)::int FROM customers c WHERE c.tenant_id = ${tenantId}
+        AND c.deleted_at IS NULL AND c.created_at >= ${start} AND c.created_at < ${end})
+        AS new_customers,
+      (SELECT count(*)::int FROM products p WHERE p.tenant_id = ${tenantId}
+        AND p.deleted_at IS NULL AND p.created_at >= ${start} AND p.created_at < ${end})
+        AS new_products,
+      (SELECT coalesce(sum(events), 0)::int FROM daily_event_metrics
+        WHERE tenant_id = ${tenantId} AND day BETWEEN ${from}::date AND ${to}::date) AS events
+    FROM money m, buyer_counts bc`.execute(trx)
+  return rows[0]!
+}
+
+export type TopCustomerRow = {
+  customerId: string
+  orders: number
+  grossSales: string
+  refunds: string
+  netSpend: string
+  email: string | null
+  firstName: string | null
+  lastName: string | null
+  amountSpent: string | null
+}
+
+/**
+ * Top customers by net spend in the range: Σ total_price of their counted orders processed in
+ * the range, less the refunds of those orders created before the range ended; ties by id.
+ */
+export async function topCustomers(
+  trx: Tx,
+  q: RangeQuery,
+  limit: number,
+): Promise<TopCustomerRow[]> {
+  const start = dayStart(q.from, q.zone)
+  const end = dayStart(sql`${q.to}::date + 1`, q.zone)
+  const { rows } = await sql<TopCustomerRow>`
+    WITH o AS (
+      SELECT o.id, o.customer_id, o.total_price FROM orders o
+      WHERE o.tenant_id = ${q.tenantId} AND ${counted('o')} AND o.customer_id IS NOT NULL
+        AND o.processed_at >= ${start} AND o.processed_at < ${end}
+    ),
+    r AS (
+      SELECT r.order_id, sum(r.amount) AS amount FROM refunds r
+      WHERE r.tenant_id = ${q.tenantId} AND r.created_at < ${end}
+        AND r.order_id IN (SELECT id FROM o)
+      GROUP BY r.order_id
+    ),
+    per_customer AS (
+      SELECT o.customer_id, count(*)::int AS orders, sum(o.total_price) AS gross,
+        coalesce(sum(r.amount), 0) AS refunds
+      FROM o LEFT JOIN r ON r.order_id = o.id
+      GROUP BY o.customer_id
+      ORDER BY sum(o.total_price) - coalesce(sum(r.amount), 0) DESC, o.customer_id
+      LIMIT ${limit}
+    )
+    SELECT pc.customer_id::text AS customer_id, pc.orders, pc.gross::text AS gross_sales,
+      pc.refunds::text AS refunds, (pc.gross - pc.refunds)::text AS net_spend,
+      c.email, c.first_name, c.last_name, c.amount_spent::text AS amount_spent
+    FROM per_customer pc
+    LEFT JOIN customers c ON c.tenant_id = ${q.tenantId} AND c.id = pc.customer_id
+    ORDER BY pc.gross - pc.refunds DESC, pc.customer_id`.execute(trx)
+  return rows
+}
+
+export type TopProductRow = {
+  productId: string
+  title: string | null
+  units: string
+  revenue: string
+}
+
+/** Top products by line-item revenue, then units, then id. */
+export async function topProducts(trx: Tx, q: RangeQuery, limit: number): Promise<TopProductRow[]> {
+  const { rows } = await sql<TopProductRow>`
+    WITH per_product AS (
+      SELECT product_id, sum(units) AS units, sum(revenue) AS revenue
+      FROM daily_product_metrics
+      WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date
+      GROUP BY product_id
+      ORDER BY sum(revenue) DESC, sum(units) DESC, product_id
+      LIMIT ${limit}
+    )
+    SELECT pp.product_id::text AS product_id, p.title, pp.units::text AS units,
+      pp.revenue::text AS revenue
+    FROM per_product pp
+    LEFT JOIN products p ON p.tenant_id = ${q.tenantId} AND p.id = pp.product_id
+    ORDER BY pp.revenue DESC, pp.units DESC, pp.product_id`.execute(trx)
+  return rows
+}
+
+export type GrowthRow = { start: string; end: string; added: number; runningTotal: number }
+
+/**
+ * New customers or products per bucket by Shopify created_at (deleted ones left out), and the
+ * running total including every one created before the range.
+ */
+export async function growthSeries(
+  trx: Tx,
+  q: RangeQuery,
+  table: 'customers' | 'products',
+): Promise<GrowthRow[]> {
+  const start = dayStart(q.from, q.zone)
+  const end = dayStart(sql`${q.to}::date + 1`, q.zone)
+  const t = sql.table(table)
+  const { rows } = await sql<GrowthRow>`
+    WITH ${bucketsCte(q)},
+    before AS (
+      SELECT count(*)::int AS n FROM ${t} x
+      WHERE x.tenant_id = ${q.tenantId} AND x.deleted_at IS NULL AND x.created_at < ${start}
+    ),
+    added AS (
+      SELECT ${localDay(col('x.created_at'), q.zone)} AS day, count(*)::int AS n FROM ${t} x
+      WHERE x.tenant_id = ${q.tenantId} AND x.deleted_at IS NULL
+        AND x.created_at >= ${start} AND x.created_at < ${end}
+      GROUP BY 1
+    ),
+    per_bucket AS (
+      SELECT d.bucket, min(d.day) AS first_day, max(d.day) AS last_day,
+        coalesce(sum(a.n), 0)::int AS added
+      FROM days d LEFT JOIN added a ON a.day = d.day
+      GROUP BY d.bucket
+    )
+    SELECT first_day::text AS start, last_day::text AS end, added,
+      ((SELECT n FROM before) + sum(added) OVER (ORDER BY bucket))::int AS running_total
+    FROM per_bucket ORDER BY bucket`.execute(trx)
+  return rows
+}
+
+export type EventRow = { start: string; end: string; eventType: string | null; events: number }
+
+/** Custom events per bucket and event_type; one null row for empty buckets. */
+export async function eventSeries(trx: Tx, q: RangeQuery): Promise<EventRow[]> {
+  const { rows } = await sql<EventRow>`
+    WITH ${bucketsCte(q)},
+    spans AS (SELECT bucket, min(day) AS first_day, max(day) AS last_day FROM days GROUP BY bucket)
+    SELECT s.first_day::text AS start, s.last_day::text AS end, m.event_type,
+      coalesce(sum(m.events), 0)::int AS events
+    FROM spans s
+    LEFT JOIN days d ON d.bucket = s.bucket
+    LEFT JOIN daily_event_metrics m ON m.tenant_id = ${q.tenantId} AND m.day = d.day
+    GROUP BY s.bucket, s.first_day, s.last_day, m.event_type
+    ORDER BY s.bucket, m.event_type`.execute(trx)
+  return rows
+}
+
+export type FunnelRow = {
+  start: string
+  end: string
+  checkoutsStarted: number
+  orders: number
+  rate: number | null
+}
+
+/**
+ * Checkout started → order per bucket: counted orders / checkout-started events, capped to
+ * [0, 1], null when no checkout started. The last row (start null) is the whole range.
+ */
+export async function funnelSeries(
+  trx: Tx,
+  q: RangeQuery,
+  checkoutEventType: string,
+): Promise<FunnelRow[]> {
+  const { rows } = await sql<FunnelRow>`
+    WITH ${bucketsCte(q)},
+    per_day AS (
+      SELECT d.bucket, d.day,
+        coalesce((SELECT sum(e.events) FROM daily_event_metrics e WHERE e.tenant_id = ${q.tenantId}
+          AND e.day = d.day AND e.event_type = ${checkoutEventType}), 0) AS checkouts,
+        coalesce((SELECT sum(m.orders) FROM daily_metrics m WHERE m.tenant_id = ${q.tenantId}
+          AND m.day = d.day), 0) AS orders
+      FROM days d
+    ),
+    per_bucket AS (
+      SELECT bucket, min(day)::text AS first_day, max(day)::text AS last_day,
+        sum(checkouts)::int AS checkouts, sum(orders)::int AS orders
+      FROM per_day GROUP BY ROLLUP (bucket)
+    )
+    SELECT CASE WHEN bucket IS NULL THEN NULL ELSE first_day END AS start,
+      CASE WHEN bucket IS NULL THEN NULL ELSE last_day END AS end,
+      checkouts AS checkouts_started, orders,
+      CASE WHEN checkouts = 0 THEN NULL
+        ELSE least(1, greatest(0, round(orders::numeric / checkouts, 4)))::float8 END AS rate
+    FROM per_bucket ORDER BY bucket NULLS LAST`.execute(trx)
+  return rows
+}
