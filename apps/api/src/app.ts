@@ -13,6 +13,10 @@ import {
 import type { Logger } from '@xeno/logger'
 import type { HealthService } from '@xeno/core'
 import { registerErrorHandling } from './plugins/errors.ts'
+import { registerAuth, registerAuthFailClosed, type AuthDeps } from './plugins/auth.ts'
+import { adminRoutes } from './routes/admin.routes.ts'
+import { tenantsRoutes } from './routes/tenants.routes.ts'
+import { tenantRoutes } from './routes/tenant.routes.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 
 /** Everything the HTTP layer needs, built by the composition root (or a test). */
@@ -21,6 +25,11 @@ export type AppDeps = {
   health: HealthService
   /** Largest JSON body accepted by default (routes may lower or raise it). */
   bodyLimit?: number
+  /**
+   * Identity and tenancy (admins, tenants, users, API keys, sessions; plugins/auth.ts). Without
+   * it every route that is not public answers 401 and the identity routes are absent.
+   */
+  auth?: AuthDeps
 }
 
 /** Who is calling, as resolved by the auth plugin. */
@@ -77,6 +86,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     void reply.header('x-request-id', request.id)
   })
 
+  // Before any route: the auth plugin's onRoute check and onRequest hook must see every route.
+  const auth = deps.auth ? await registerAuth(app, deps.auth) : registerAuthFailClosed(app)
+
   await app.register(healthRoutes({ health: deps.health }))
+  if (deps.auth && auth) {
+    await app.register(adminRoutes({ admins: deps.auth.admins, auth }))
+    await app.register(tenantsRoutes(deps.auth))
+    await app.register(tenantRoutes({ ...deps.auth, auth }))
+  }
   return app
 }

@@ -1,4 +1,5 @@
 import {
+  authEnv,
   databaseEnv,
   httpEnv,
   logEnv,
@@ -15,6 +16,7 @@ export const apiEnv = z.object({
   ...redisEnv.shape,
   ...httpEnv.shape,
   ...secretsEnv.shape,
+  ...authEnv.shape,
   ...shopifyEnv.shape,
   ...logEnv.shape,
 })

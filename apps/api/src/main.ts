@@ -1,10 +1,20 @@
 // Composition root of the API process: reads config, opens pools, builds services, serves,
 // and shuts down gracefully on SIGTERM/SIGINT.
-import { ConfigError } from '@xeno/config'
+import { ConfigError, decodeKey } from '@xeno/config'
 import { createLogger } from '@xeno/logger'
 import { createDb, migrateToLatest, pingDb, rlsBypassReason } from '@xeno/db'
 import { createProducer, createRedis, pingRedis, queuePrefix } from '@xeno/queues'
-import { createHealthService, retryForever } from '@xeno/core'
+import {
+  createApiKeyService,
+  createAdminAuthService,
+  createHealthService,
+  createPasswordHasher,
+  createShopTokenChecker,
+  createTenantService,
+  createTenantUserService,
+  createTokenCipher,
+  retryForever,
+} from '@xeno/core'
 import { buildApp } from './app.ts'
 import { loadApiConfig } from './config.ts'
 
@@ -35,7 +45,33 @@ async function main() {
     pingRedis: () => pingRedis(redis),
   })
 
-  const app = await buildApp({ logger, health })
+  // Identity and tenancy (issue 4).
+  const hasher = createPasswordHasher()
+  const cipher = createTokenCipher({
+    current: decodeKey(config.TOKEN_ENCRYPTION_KEY),
+    previous: (config.TOKEN_ENCRYPTION_PREVIOUS_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== '')
+      .map(decodeKey),
+  })
+  const auth = {
+    admins: createAdminAuthService({ db, hasher, bootstrapToken: config.ADMIN_BOOTSTRAP_TOKEN }),
+    tenantUsers: createTenantUserService({ db, hasher }),
+    apiKeys: createApiKeyService({ db, pepper: config.API_PEPPER }),
+    tenants: createTenantService({
+      db,
+      cipher,
+      checkShopToken: createShopTokenChecker({
+        apiVersion: config.SHOPIFY_API_VERSION,
+        adminOrigin: config.SHOPIFY_ADMIN_ORIGIN,
+      }),
+    }),
+    appUrl: config.APP_URL,
+    cookieSecure: config.COOKIE_SECURE,
+  }
+
+  const app = await buildApp({ logger, health, auth })
   const shutdown = new AbortController()
 
   // Postgres may be down at start: keep serving /api/health (503) and retry with backoff.

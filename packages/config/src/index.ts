@@ -83,6 +83,15 @@ export const secretsEnv = z.object({
     ),
 })
 
+/** Admin bootstrap and cookies. */
+export const authEnv = z.object({
+  // When set, POST /api/admin/bootstrap must present it (a fresh deployment is then not
+  // claimable by whoever reaches it first).
+  ADMIN_BOOTSTRAP_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Session cookies carry `Secure` unless this is "false" (local HTTP only).
+  COOKIE_SECURE: boolString(true),
+})
+
 const apiVersion = z
   .string()
   .regex(/^(\d{4}-(01|04|07|10)|unstable)$/, 'must look like 2026-10')

@@ -8,6 +8,37 @@ export { retryForever } from './retry.ts'
 /** AES-256-GCM for Shopify tokens at rest, tenant-bound, with key rotation. */
 export { createTokenCipher } from './crypto/token-cipher.ts'
 export type { TokenCipher, TokenCipherKeys } from './crypto/token-cipher.ts'
+/** argon2id password hashing (OWASP floor or above) with rehash-on-login. */
+export { createPasswordHasher, PASSWORD_PARAMS } from './identity/password.ts'
+export type { PasswordHasher } from './identity/password.ts'
+/** Session lifetimes (idle + absolute). */
+export { DEFAULT_SESSION_POLICY } from './identity/session-policy.ts'
+export type { SessionPolicy } from './identity/session-policy.ts'
+/** API key format (`xeno_` + 256 random bits). */
+export { API_KEY_PREFIX, API_KEY_RE } from './identity/secrets.ts'
+/** Admins: bootstrap, CLI creation, login, sessions. */
+export { createAdminAuthService } from './identity/admin-auth.service.ts'
+export type { AdminAuthService } from './identity/admin-auth.service.ts'
+/** Tenant users: accounts, roles, sessions, HTTP Basic with a verified-credentials cache. */
+export { createTenantUserService } from './identity/tenant-user.service.ts'
+export type {
+  TenantUserService,
+  TenantRole,
+  TenantUserIdentity,
+} from './identity/tenant-user.service.ts'
+export { createBasicAuthCache } from './identity/basic-auth-cache.ts'
+export type { BasicAuthCache } from './identity/basic-auth-cache.ts'
+/** API keys: shown once, stored as HMAC-SHA256(pepper, key), revocable. */
+export { createApiKeyService } from './identity/api-key.service.ts'
+export type { ApiKeyService } from './identity/api-key.service.ts'
+/** Tenants: creation, listing, shop lookup, the manual Admin API token. */
+export { createTenantService } from './tenancy/tenant.service.ts'
+export type { TenantService, TenantRow } from './tenancy/tenant.service.ts'
+export { createTenantRepository } from './tenancy/tenant.repository.ts'
+export type { TenantRepository } from './tenancy/tenant.repository.ts'
+/** The manual-token check against Shopify (injected; production does one GraphQL call). */
+export { createShopTokenChecker } from './tenancy/shop-token-check.ts'
+export type { CheckShopToken, ShopDetails } from './tenancy/shop-token-check.ts'
 /** Analytics of DESIGN.md §6 (shop zone, decimal money) and the rollups writers keep current. */
 export {
   createAnalyticsService,
