@@ -62,6 +62,20 @@ export interface ApiKeys {
   tenantId: string;
 }
 
+export interface ComplianceRequests {
+  completedAt: Timestamp | null;
+  createdAt: Generated<Timestamp>;
+  customerId: Int8 | null;
+  export: Json | null;
+  id: Generated<string>;
+  shopDomain: string;
+  shopifyRequestId: string | null;
+  summary: Generated<Json>;
+  tenantId: string;
+  topic: string;
+  webhookId: string;
+}
+
 export interface CustomerOrderStats {
   countedOrders: number;
   customerId: Int8;
@@ -211,8 +225,10 @@ export interface ShopifyCredentials {
 }
 
 export interface SyncCheckpoints {
+  bulkMode: string | null;
   bulkObjectCount: Int8 | null;
   bulkOperationId: string | null;
+  bulkStartedAt: Timestamp | null;
   cursorId: Int8 | null;
   cursorUpdatedAt: Timestamp | null;
   lastError: string | null;
@@ -221,6 +237,7 @@ export interface SyncCheckpoints {
   pages: Generated<number>;
   resource: string;
   rowsSynced: Generated<Int8>;
+  runId: string | null;
   state: Generated<string>;
   tenantId: string;
   throttledMs: Generated<Int8>;
@@ -301,6 +318,7 @@ export interface DB {
   adminUsers: AdminUsers;
   analyticsRollupState: AnalyticsRollupState;
   apiKeys: ApiKeys;
+  complianceRequests: ComplianceRequests;
   customerOrderStats: CustomerOrderStats;
   customers: Customers;
   customEvents: CustomEvents;

@@ -32,6 +32,18 @@ export const JOBS = {
     attempts: 8,
     backoff: { type: 'exponential', delay: 5_000 },
   },
+  /** Fans out to one sync-resource job per resource (schedules and the ingest trigger). */
+  'sync-tenant': {
+    queue: QUEUES.sync,
+    payload: z.object({
+      tenantId: uuid,
+      mode: z.enum(['incremental', 'full', 'reconcile']),
+      resources: z.array(z.enum(RESOURCES)).min(1).optional(),
+      requestId,
+    }),
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 2_000 },
+  },
   'process-webhook': {
     queue: QUEUES.webhooks,
     payload: z.object({ tenantId: uuid, receiptId: uuid, requestId }),
