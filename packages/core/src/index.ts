@@ -58,3 +58,21 @@ export {
   MAX_EVENTS_PER_BATCH,
 } from './events/events.service.ts'
 export type { EventsService, CustomEventInput, CustomEventsBody } from './events/events.service.ts'
+/** Upserts of Shopify rows (updated_at-guarded, batched), shared by sync and webhooks. */
+export {
+  upsertCustomers,
+  upsertProducts,
+  upsertOrders,
+  upsertRefunds,
+  markDeleted,
+} from './store/store.repository.ts'
+/** A valid Admin API token per tenant, refreshing expiring tokens once under a row lock. */
+export { createShopAccessService, MissingCredentialsError } from './credentials/shop-access.service.ts'
+export type { ShopAccessService, ShopAccess } from './credentials/shop-access.service.ts'
+/** Ingestion: bulk backfill/reconcile and paged incremental sync, single-flight per resource. */
+export { createSyncService, SyncStoppedError, DEFAULT_SYNC_OPTIONS } from './sync/sync.service.ts'
+export type { SyncService, SyncOptions, SyncOutcome } from './sync/sync.service.ts'
+export type { Checkpoint, SyncResource, SyncMode } from './sync/sync.repository.ts'
+/** Sync schedules (the only place that creates them) and the per-resource enqueue. */
+export { createSyncScheduler, syncDedupId } from './sync/sync-scheduler.ts'
+export type { SyncScheduler } from './sync/sync-scheduler.ts'
