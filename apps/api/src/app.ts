@@ -11,13 +11,15 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
 import type { Logger } from '@xeno/logger'
-import type { HealthService } from '@xeno/core'
+import type { AnalyticsService, EventsService, HealthService } from '@xeno/core'
 import { registerErrorHandling } from './plugins/errors.ts'
 import { registerAuth, registerAuthFailClosed, type AuthDeps } from './plugins/auth.ts'
 import { adminRoutes } from './routes/admin.routes.ts'
 import { tenantsRoutes } from './routes/tenants.routes.ts'
 import { tenantRoutes } from './routes/tenant.routes.ts'
 import { healthRoutes } from './routes/health.routes.ts'
+import { analyticsRoutes } from './routes/analytics.routes.ts'
+import { eventsRoutes } from './routes/events.routes.ts'
 
 /** Everything the HTTP layer needs, built by the composition root (or a test). */
 export type AppDeps = {
@@ -30,6 +32,10 @@ export type AppDeps = {
    * it every route that is not public answers 401 and the identity routes are absent.
    */
   auth?: AuthDeps
+  /** Analytics of DESIGN.md §6 (routes/analytics.routes.ts). */
+  analytics?: AnalyticsService
+  /** Custom events, POST /api/events (routes/events.routes.ts). */
+  events?: EventsService
 }
 
 /** Who is calling, as resolved by the auth plugin. */
@@ -90,6 +96,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const auth = deps.auth ? await registerAuth(app, deps.auth) : registerAuthFailClosed(app)
 
   await app.register(healthRoutes({ health: deps.health }))
+  if (deps.analytics) await app.register(analyticsRoutes({ analytics: deps.analytics }))
+  if (deps.events) await app.register(eventsRoutes({ events: deps.events }))
   if (deps.auth && auth) {
     await app.register(adminRoutes({ admins: deps.auth.admins, auth }))
     await app.register(tenantsRoutes(deps.auth))

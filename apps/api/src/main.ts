@@ -14,6 +14,8 @@ import {
   createTenantUserService,
   createTokenCipher,
   retryForever,
+  createAnalyticsService,
+  createEventsService,
 } from '@xeno/core'
 import { buildApp } from './app.ts'
 import { loadApiConfig } from './config.ts'
@@ -71,7 +73,11 @@ async function main() {
     cookieSecure: config.COOKIE_SECURE,
   }
 
-  const app = await buildApp({ logger, health, auth })
+  // Analytics and custom events (issue 7).
+  const analytics = createAnalyticsService({ db })
+  const events = createEventsService({ db })
+
+  const app = await buildApp({ logger, health, auth, analytics, events })
   const shutdown = new AbortController()
 
   // Postgres may be down at start: keep serving /api/health (503) and retry with backoff.
