@@ -1,0 +1,293 @@
+import t, { type Test } from 'tap'
+import { randomUUID } from 'node:crypto'
+import { Queue } from 'bullmq'
+import { createLogger } from '@xeno/logger'
+import { createProducer, createRedis } from '@xeno/queues'
+import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
+import {
+  createComplianceRepository,
+  createTenantRepository,
+  createWebhookIntakeService,
+  createWebhookReceiptRepository,
+  createWebhookSweeper,
+} from '@xeno/core'
+import type { Database } from '@xeno/db'
+import { buildTestApp } from './support/app.ts'
+import type { App } from '../src/app.ts'
+import { loadSamples, signedHeaders } from './support/webhooks.ts'
+
+const logger = createLogger({ level: 'silent' })
+
+async function setup(t: Test, opts: { redisUrl?: string } = {}) {
+  const samples = await loadSamples()
+  const prefix = testQueuePrefix()
+  const redis = createRedis(opts.redisUrl ?? testRedisUrl(), 'producer', () => {})
+  const producer = createProducer({ connection: redis, prefix })
+  t.teardown(async () => {
+    await producer.close()
+    redis.disconnect()
+  })
+  let sweeper: ReturnType<typeof createWebhookSweeper> | undefined
+  const h = await buildTestApp(t, {
+    deps: ({ db }: { db: Database }) => {
+      const receipts = createWebhookReceiptRepository(db)
+      const tenants = createTenantRepository(db)
+      sweeper = createWebhookSweeper({ receipts, producer, logger })
+      return {
+        webhooks: {
+          intake: createWebhookIntakeService({
+            receipts,
+            producer,
+            secrets: [samples.secret],
+            findTenantByShop: (s) => tenants.findTenantByShopDomain(s),
+            logger,
+          }),
+          sweeper,
+          compliance: createComplianceRepository(db),
+        },
+      }
+    },
+  })
+  const tenant = await h.tenant(samples.shopDomain)
+  const queue = new Queue('webhooks', { connection: redis, prefix })
+  t.teardown(() => queue.close())
+  return { h, samples, tenant, queue, producer, sweeper: sweeper!, redis }
+}
+
+const post = (
+  h: { app: App },
+  topic: string,
+  body: Buffer | string,
+  headers: Record<string, string>,
+) => h.app.inject({ method: 'POST', url: `/api/webhooks/${topic}`, headers, payload: body })
+
+t.test('official samples are accepted, stored once and enqueued with the receipt id', async (t) => {
+  const { h, samples, tenant, queue } = await setup(t)
+  await new Promise((r) => setTimeout(r, 100))
+  for (const d of samples.deliveries) {
+    const res = await post(h, d.topic, d.body, d.headers)
+    t.equal(res.statusCode, 200, `${d.file} accepted`)
+    t.same(res.json(), { data: { status: 'accepted' } })
+  }
+  const rows = await h.ownerQuery<{
+    id: string
+    topic: string
+    webhook_id: string
+    status: string
+  }>('SELECT id, topic, webhook_id, status FROM webhook_receipts WHERE tenant_id = $1', [tenant.id])
+  t.equal(rows.length, samples.deliveries.length, 'one receipt per delivery')
+  for (const r of rows) {
+    const job = await queue.getJob(r.id)
+    t.ok(job, `job for receipt ${r.topic}`)
+    t.same(job?.data.receiptId, r.id)
+  }
+  // The stored payload keeps the sample's 18-digit ids exactly.
+  const [order] = await h.ownerQuery<{ id: string }>(
+    `SELECT payload->>'id' AS id FROM webhook_receipts WHERE tenant_id = $1 AND topic = 'orders/create'`,
+    [tenant.id],
+  )
+  t.equal(order?.id, '820982911946154508')
+
+  // A redelivery (same X-Shopify-Webhook-Id) does nothing more.
+  const first = samples.deliveries[0]!
+  const again = await post(h, first.topic, first.body, first.headers)
+  t.equal(again.statusCode, 200)
+  t.same(again.json(), { data: { status: 'duplicate' } })
+  const count = await h.ownerQuery<{ n: number }>('SELECT count(*)::int AS n FROM webhook_receipts')
+  t.equal(count[0]?.n, samples.deliveries.length)
+  t.equal(await queue.count(), samples.deliveries.length)
+})
+
+t.test('forged, missing or body-altered signatures get 401 and store nothing', async (t) => {
+  const { h, samples } = await setup(t)
+  const d = samples.deliveries.find((x) => x.topic === 'customers/redact')!
+  const cases: [string, Buffer, Record<string, string>][] = [
+    [
+      'forged',
+      d.body,
+      { ...d.headers, 'x-shopify-hmac-sha256': Buffer.alloc(32, 7).toString('base64') },
+    ],
+    [
+      'wrong secret',
+      d.body,
+      signedHeaders(d.topic, d.body, 'not-the-secret', samples.shopDomain, randomUUID()),
+    ],
+    ['altered body', Buffer.concat([d.body.subarray(0, -2), Buffer.from(' }')]), d.headers],
+    [
+      'missing hmac',
+      d.body,
+      Object.fromEntries(Object.entries(d.headers).filter(([k]) => k !== 'x-shopify-hmac-sha256')),
+    ],
+    [
+      'missing webhook id',
+      d.body,
+      Object.fromEntries(Object.entries(d.headers).filter(([k]) => k !== 'x-shopify-webhook-id')),
+    ],
+  ]
+  for (const [name, body, headers] of cases) {
+    const res = await post(h, d.topic, body, headers)
+    t.equal(res.statusCode, 401, name)
+    t.equal(res.json().error.code, 'INVALID_WEBHOOK', `${name} code`)
+  }
+  const rows = await h.ownerQuery('SELECT 1 FROM webhook_receipts')
+  t.equal(rows.length, 0, 'nothing stored')
+})
+
+t.test('topic mismatch, unknown topic, unknown shop, bad JSON and huge bodies', async (t) => {
+  const { h, samples } = await setup(t)
+  const body = Buffer.from('{"id": 1}')
+  // Signed, but the path says another topic.
+  let res = await post(
+    h,
+    'orders/create',
+    body,
+    signedHeaders('orders/updated', body, samples.secret, samples.shopDomain, randomUUID()),
+  )
+  t.equal(res.statusCode, 400)
+  t.match(res.json().error.fields[0].field, 'x-shopify-topic')
+  res = await post(
+    h,
+    'carts/create',
+    body,
+    signedHeaders('carts/create', body, samples.secret, samples.shopDomain, randomUUID()),
+  )
+  t.equal(res.statusCode, 400, 'unsupported topic')
+  res = await post(
+    h,
+    'orders/create',
+    body,
+    signedHeaders(
+      'orders/create',
+      body,
+      samples.secret,
+      'someone-else.myshopify.com',
+      randomUUID(),
+    ),
+  )
+  t.equal(res.statusCode, 200, 'unknown shop acknowledged so Shopify stops retrying')
+  t.same(res.json(), { data: { status: 'ignored' } })
+  const bad = Buffer.from('{"id": ')
+  res = await post(
+    h,
+    'orders/create',
+    bad,
+    signedHeaders('orders/create', bad, samples.secret, samples.shopDomain, randomUUID()),
+  )
+  t.equal(res.statusCode, 400, 'signed but not JSON')
+  const huge = Buffer.from(JSON.stringify({ id: 1, line_items: 'x'.repeat(6 * 1024 * 1024) }))
+  res = await post(
+    h,
+    'orders/create',
+    huge,
+    signedHeaders('orders/create', huge, samples.secret, samples.shopDomain, randomUUID()),
+  )
+  t.equal(res.statusCode, 413)
+  // A large but legitimate order (hundreds of line items) fits.
+  const big = Buffer.from(
+    JSON.stringify({
+      id: 2,
+      line_items: Array.from({ length: 500 }, (_, i) => ({ id: i, title: 'x'.repeat(500) })),
+    }),
+  )
+  res = await post(
+    h,
+    'orders/create',
+    big,
+    signedHeaders('orders/create', big, samples.secret, samples.shopDomain, randomUUID()),
+  )
+  t.equal(res.statusCode, 200)
+  const rows = await h.ownerQuery('SELECT 1 FROM webhook_receipts')
+  t.equal(rows.length, 1, 'only the legitimate large order was stored')
+})
+
+t.test('Redis down: still 200 once stored; the sweeper enqueues it later', async (t) => {
+  // Nothing listens on port 1: the producer fails fast.
+  const { h, samples, tenant } = await setup(t, { redisUrl: 'redis://127.0.0.1:1' })
+  const body = Buffer.from('{"id": 5, "admin_graphql_api_id": "gid://shopify/Product/5"}')
+  const res = await post(
+    h,
+    'products/delete',
+    body,
+    signedHeaders('products/delete', body, samples.secret, samples.shopDomain, randomUUID()),
+  )
+  t.equal(res.statusCode, 200)
+  const [row] = await h.ownerQuery<{ id: string; status: string; enqueued_at: Date | null }>(
+    'SELECT id, status, enqueued_at FROM webhook_receipts WHERE tenant_id = $1',
+    [tenant.id],
+  )
+  t.equal(row?.status, 'received')
+  t.equal(row?.enqueued_at, null, 'not enqueued while Redis is down')
+
+  // Redis is back: a sweeper with a working producer picks it up.
+  const prefix = testQueuePrefix()
+  const redis = createRedis(testRedisUrl(), 'producer', () => {})
+  const producer = createProducer({ connection: redis, prefix })
+  t.teardown(async () => {
+    await producer.close()
+    redis.disconnect()
+  })
+  await new Promise((r) => setTimeout(r, 100))
+  const sweeper = createWebhookSweeper({
+    receipts: createWebhookReceiptRepository(h.db),
+    producer,
+    logger,
+  })
+  t.same(await sweeper.sweep(0), { enqueued: 1, retried: 0 })
+  const q = new Queue('webhooks', { connection: redis, prefix })
+  t.teardown(() => q.close())
+  t.ok(await q.getJob(row!.id), 'job enqueued under the receipt id')
+  t.same(await sweeper.sweep(0), { enqueued: 0, retried: 0 }, 'not twice')
+})
+
+t.test('admin replay of a failed receipt; compliance requests are owner-only', async (t) => {
+  const { h, samples, tenant, queue } = await setup(t)
+  const body = Buffer.from('{"id": 9}')
+  await post(
+    h,
+    'products/delete',
+    body,
+    signedHeaders('products/delete', body, samples.secret, samples.shopDomain, randomUUID()),
+  )
+  const [row] = await h.ownerQuery<{ id: string }>('SELECT id FROM webhook_receipts')
+  await h.ownerQuery(`UPDATE webhook_receipts SET status = 'failed', last_error = 'boom'`)
+  const viewer = await h.user(tenant.id)
+  const anon = await h.app.inject({
+    method: 'POST',
+    url: `/api/admin/webhooks/${row!.id}/replay`,
+    headers: { origin: 'http://127.0.0.1:3000' },
+  })
+  t.equal(anon.statusCode, 401)
+  const admin = await h.admin()
+  const res = await h.app.inject({
+    method: 'POST',
+    url: `/api/admin/webhooks/${row!.id}/replay`,
+    headers: admin.headers,
+    payload: {},
+  })
+  t.equal(res.statusCode, 202)
+  const [after] = await h.ownerQuery<{ status: string }>('SELECT status FROM webhook_receipts')
+  t.equal(after?.status, 'received')
+  t.equal(await queue.count(), 2, 'a fresh job next to the original')
+  const missing = await h.app.inject({
+    method: 'POST',
+    url: `/api/admin/webhooks/${randomUUID()}/replay`,
+    headers: admin.headers,
+    payload: {},
+  })
+  t.equal(missing.statusCode, 404)
+
+  const asViewer = await h.app.inject({
+    method: 'GET',
+    url: `/api/tenants/${tenant.id}/compliance/requests`,
+    headers: viewer.basic,
+  })
+  t.equal(asViewer.statusCode, 403)
+  const owner = await h.user(tenant.id, { role: 'owner' })
+  const asOwner = await h.app.inject({
+    method: 'GET',
+    url: `/api/tenants/${tenant.id}/compliance/requests`,
+    headers: owner.basic,
+  })
+  t.equal(asOwner.statusCode, 200)
+  t.same(asOwner.json(), { data: [] })
+})

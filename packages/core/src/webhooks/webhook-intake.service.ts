@@ -1,0 +1,125 @@
+import type { Logger } from '@xeno/logger'
+import { isWebhookTopic, normalizeShopDomain, verifyWebhookHmac } from '@xeno/shopify'
+import type { Producer } from '@xeno/queues'
+import { ExternalServiceError, UnauthorizedError, ValidationError } from '../errors.ts'
+import type { WebhookReceiptRepository } from './webhook-receipt.repository.ts'
+
+export type WebhookHeaders = {
+  hmac: string | undefined
+  topic: string | undefined
+  shopDomain: string | undefined
+  webhookId: string | undefined
+  apiVersion: string | undefined
+  eventId: string | undefined
+  triggeredAt: string | undefined
+}
+
+export type IntakeResult =
+  | { outcome: 'accepted'; receiptId: string; enqueued: boolean }
+  | { outcome: 'duplicate'; receiptId: string }
+  | { outcome: 'unknown-shop' }
+
+export type WebhookIntakeDeps = {
+  receipts: WebhookReceiptRepository
+  producer: Pick<Producer, 'enqueue'>
+  /** The app's client secret, then any previous one still accepted during rotation. */
+  secrets: readonly string[]
+  findTenantByShop: (shopDomain: string) => Promise<{ id: string; status: string } | undefined>
+  logger: Logger
+  now?: () => Date
+}
+
+const REQUIRED = ['hmac', 'topic', 'shopDomain', 'webhookId'] as const
+
+/**
+ * Webhook intake, kept fast: verify the HMAC over the raw bytes → resolve the tenant → insert
+ * into the inbox (duplicates do nothing more) → enqueue a job carrying the receipt id. Once the
+ * receipt is committed the webhook is acknowledged even when Redis is down: the sweeper enqueues
+ * receipts left unqueued.
+ */
+export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
+  const now = deps.now ?? (() => new Date())
+  return {
+    async receive(
+      pathTopic: string,
+      headers: WebhookHeaders,
+      body: Buffer,
+      requestId?: string,
+    ): Promise<IntakeResult> {
+      const missing = REQUIRED.filter((h) => !headers[h])
+      if (missing.length)
+        throw new UnauthorizedError(
+          `missing webhook headers: ${missing.join(', ')}`,
+          'INVALID_WEBHOOK',
+        )
+      if (body.length === 0) throw new UnauthorizedError('empty webhook body', 'INVALID_WEBHOOK')
+      if (!verifyWebhookHmac(body, headers.hmac, deps.secrets))
+        throw new UnauthorizedError('webhook signature does not match', 'INVALID_WEBHOOK')
+      // Signed by Shopify from here on.
+      if (headers.topic !== pathTopic)
+        throw new ValidationError('X-Shopify-Topic does not match the path', [
+          { field: 'headers.x-shopify-topic', message: `expected ${pathTopic}` },
+        ])
+      if (!isWebhookTopic(pathTopic))
+        throw new ValidationError(`unsupported topic ${pathTopic}`, [
+          { field: 'topic', message: 'unsupported' },
+        ])
+      const shop = normalizeShopDomain(headers.shopDomain ?? '')
+      const tenant = shop ? await deps.findTenantByShop(shop) : undefined
+      if (!tenant) {
+        deps.logger.warn(
+          { shop: headers.shopDomain, topic: pathTopic, webhookId: headers.webhookId },
+          'webhook for unknown shop ignored',
+        )
+        return { outcome: 'unknown-shop' }
+      }
+      let text: string
+      try {
+        text = body.toString('utf8')
+        JSON.parse(text)
+      } catch {
+        throw new ValidationError('webhook body is not valid JSON', [
+          { field: 'body', message: 'invalid JSON' },
+        ])
+      }
+      const triggered = headers.triggeredAt ? new Date(headers.triggeredAt) : null
+      let receipt
+      try {
+        receipt = await deps.receipts.insert({
+          tenantId: tenant.id,
+          webhookId: headers.webhookId!.slice(0, 255),
+          eventId: headers.eventId?.slice(0, 255) ?? null,
+          topic: pathTopic,
+          apiVersion: headers.apiVersion?.slice(0, 32) ?? null,
+          triggeredAt: triggered && !Number.isNaN(triggered.getTime()) ? triggered : null,
+          payloadText: text,
+        })
+      } catch (err) {
+        deps.logger.error(
+          { err: { message: (err as Error).message } },
+          'webhook inbox insert failed',
+        )
+        throw new ExternalServiceError('postgres', 'cannot store the webhook now; retry later')
+      }
+      if (!receipt.created) return { outcome: 'duplicate', receiptId: receipt.id }
+      let enqueued = false
+      try {
+        await deps.producer.enqueue(
+          'process-webhook',
+          { tenantId: tenant.id, receiptId: receipt.id, requestId },
+          { jobId: receipt.id },
+        )
+        enqueued = true
+        await deps.receipts.markEnqueued(tenant.id, receipt.id, now()).catch(() => {})
+      } catch (err) {
+        deps.logger.warn(
+          { err: { message: (err as Error).message }, receiptId: receipt.id },
+          'enqueue failed; the sweeper will retry',
+        )
+      }
+      return { outcome: 'accepted', receiptId: receipt.id, enqueued }
+    },
+  }
+}
+
+export type WebhookIntakeService = ReturnType<typeof createWebhookIntakeService>

@@ -1,0 +1,200 @@
+import { sql, withSystem, withTenant, type Database, type Tx } from '@xeno/db'
+
+export type NewReceipt = {
+  tenantId: string
+  webhookId: string
+  eventId: string | null
+  topic: string
+  apiVersion: string | null
+  triggeredAt: Date | null
+  /** The exact body text; stored as jsonb, whose numbers keep full precision. */
+  payloadText: string
+}
+
+export type ReceiptStatus = 'received' | 'processed' | 'skipped' | 'failed'
+
+export type Receipt = {
+  tenantId: string
+  id: string
+  webhookId: string
+  topic: string
+  triggeredAt: Date | null
+  status: ReceiptStatus
+  attempts: number
+  /** The payload as JSON text (parse with parseShopifyJson to keep ids exact). */
+  payloadText: string
+}
+
+/** All SQL on webhook_receipts, the webhook inbox. */
+export function createWebhookReceiptRepository(db: Database) {
+  return {
+    /**
+     * Inserts the receipt unless this webhook id was seen for the tenant already.
+     * Returns the receipt id and whether it is new.
+     */
+    async insert(r: NewReceipt): Promise<{ id: string; created: boolean; status: ReceiptStatus }> {
+      return withTenant(db, r.tenantId, async (trx) => {
+        const inserted = await trx
+          .insertInto('webhookReceipts')
+          .values({
+            tenantId: r.tenantId,
+            webhookId: r.webhookId,
+            eventId: r.eventId,
+            topic: r.topic,
+            apiVersion: r.apiVersion,
+            triggeredAt: r.triggeredAt,
+            payload: sql`${r.payloadText}::jsonb`,
+          })
+          .onConflict((oc) => oc.columns(['tenantId', 'webhookId']).doNothing())
+          .returning(['id', 'status'])
+          .executeTakeFirst()
+        if (inserted)
+          return { id: inserted.id, created: true, status: inserted.status as ReceiptStatus }
+        const existing = await trx
+          .selectFrom('webhookReceipts')
+          .select(['id', 'status'])
+          .where('tenantId', '=', r.tenantId)
+          .where('webhookId', '=', r.webhookId)
+          .executeTakeFirstOrThrow()
+        return { id: existing.id, created: false, status: existing.status as ReceiptStatus }
+      })
+    },
+
+    async markEnqueued(tenantId: string, id: string, at: Date): Promise<void> {
+      await withTenant(db, tenantId, (trx) =>
+        trx
+          .updateTable('webhookReceipts')
+          .set({ enqueuedAt: at })
+          .where('tenantId', '=', tenantId)
+          .where('id', '=', id)
+          .execute(),
+      )
+    },
+
+    /** Receipts still `received` and not enqueued recently, across tenants (the sweeper). */
+    async findUnqueued(
+      olderThan: Date,
+      limit: number,
+    ): Promise<{ tenantId: string; id: string }[]> {
+      return withSystem(db, (trx) =>
+        trx
+          .selectFrom('webhookReceipts')
+          .select(['tenantId', 'id'])
+          .where('status', '=', 'received')
+          .where('receivedAt', '<', olderThan)
+          .where((eb) => eb.or([eb('enqueuedAt', 'is', null), eb('enqueuedAt', '<', olderThan)]))
+          .orderBy('receivedAt')
+          .limit(limit)
+          .execute(),
+      )
+    },
+
+    /** Loads a receipt and locks it for the rest of trx (one processor at a time). */
+    async lockForProcessing(trx: Tx, tenantId: string, id: string): Promise<Receipt | undefined> {
+      return trx
+        .selectFrom('webhookReceipts')
+        .select([
+          'tenantId',
+          'id',
+          'webhookId',
+          'topic',
+          'triggeredAt',
+          'status',
+          'attempts',
+          sql<string>`payload::text`.as('payloadText'),
+        ])
+        .where('tenantId', '=', tenantId)
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst() as Promise<Receipt | undefined>
+    },
+
+    async finish(
+      trx: Tx,
+      tenantId: string,
+      id: string,
+      status: ReceiptStatus,
+      at: Date,
+      error?: string,
+    ) {
+      await trx
+        .updateTable('webhookReceipts')
+        .set((eb) => ({
+          status,
+          processedAt: status === 'processed' || status === 'skipped' ? at : null,
+          lastError: error ?? null,
+          attempts: eb('attempts', '+', 1),
+        }))
+        .where('tenantId', '=', tenantId)
+        .where('id', '=', id)
+        .execute()
+    },
+
+    /** Records a failed attempt without changing the status (it will be retried). */
+    async recordAttemptError(
+      tenantId: string,
+      id: string,
+      error: string,
+      final: boolean,
+    ): Promise<void> {
+      await withTenant(db, tenantId, (trx) =>
+        trx
+          .updateTable('webhookReceipts')
+          .set((eb) => ({
+            attempts: eb('attempts', '+', 1),
+            lastError: error.slice(0, 2000),
+            ...(final ? { status: 'failed' as const } : {}),
+          }))
+          .where('tenantId', '=', tenantId)
+          .where('id', '=', id)
+          .where('status', '=', 'received')
+          .execute(),
+      )
+    },
+
+    async get(tenantId: string, id: string) {
+      return withTenant(db, tenantId, (trx) =>
+        trx
+          .selectFrom('webhookReceipts')
+          .select([
+            'id',
+            'webhookId',
+            'topic',
+            'status',
+            'attempts',
+            'lastError',
+            'receivedAt',
+            'processedAt',
+          ])
+          .where('tenantId', '=', tenantId)
+          .where('id', '=', id)
+          .executeTakeFirst(),
+      )
+    },
+
+    /** Admin replay: find a receipt by id across tenants, and put a failed one back to received. */
+    async resetForReplay(id: string): Promise<{ tenantId: string; id: string } | undefined> {
+      return withSystem(db, (trx) =>
+        trx
+          .updateTable('webhookReceipts')
+          .set({ status: 'received', lastError: null, enqueuedAt: null })
+          .where('id', '=', id)
+          .where('status', 'in', ['failed', 'received'])
+          .returning(['tenantId', 'id'])
+          .executeTakeFirst(),
+      )
+    },
+
+    async findById(id: string): Promise<{ tenantId: string; status: string } | undefined> {
+      return withSystem(db, (trx) =>
+        trx
+          .selectFrom('webhookReceipts')
+          .select(['tenantId', 'status'])
+          .where('id', '=', id)
+          .executeTakeFirst(),
+      )
+    },
+  }
+}
+
+export type WebhookReceiptRepository = ReturnType<typeof createWebhookReceiptRepository>

@@ -1,0 +1,61 @@
+import type { Logger } from '@xeno/logger'
+import type { Producer } from '@xeno/queues'
+import type { WebhookReceiptRepository } from './webhook-receipt.repository.ts'
+
+export type WebhookSweeperDeps = {
+  receipts: WebhookReceiptRepository
+  producer: Pick<Producer, 'enqueue' | 'queue'>
+  logger: Logger
+  now?: () => Date
+}
+
+/**
+ * Re-enqueues inbox receipts that were acknowledged but never reached a worker (Redis was
+ * down at intake, or the job was lost). Job ids are receipt ids, so a receipt whose job still
+ * waits is left alone and a failed job is retried rather than duplicated.
+ */
+export function createWebhookSweeper(deps: WebhookSweeperDeps) {
+  const now = deps.now ?? (() => new Date())
+  return {
+    async sweep(olderThanMs: number, limit = 500): Promise<{ enqueued: number; retried: number }> {
+      const cutoff = new Date(now().getTime() - olderThanMs)
+      const stale = await deps.receipts.findUnqueued(cutoff, limit)
+      const queue = deps.producer.queue('webhooks')
+      let enqueued = 0
+      let retried = 0
+      for (const r of stale) {
+        const job = await queue.getJob(r.id)
+        const state = job ? await job.getState() : 'missing'
+        if (state === 'failed' && job) {
+          await job.retry('failed')
+          retried++
+        } else if (state === 'missing' || state === 'completed' || state === 'unknown') {
+          await deps.producer.enqueue(
+            'process-webhook',
+            { tenantId: r.tenantId, receiptId: r.id },
+            { jobId: state === 'missing' ? r.id : `${r.id}-s${Date.now()}` },
+          )
+          enqueued++
+        }
+        await deps.receipts.markEnqueued(r.tenantId, r.id, now())
+      }
+      if (enqueued || retried) deps.logger.info({ enqueued, retried }, 'webhook receipts swept')
+      return { enqueued, retried }
+    },
+
+    /** Admin replay of a failed (or stuck) receipt: back to `received`, and a fresh job. */
+    async replay(receiptId: string): Promise<{ tenantId: string; id: string } | undefined> {
+      const r = await deps.receipts.resetForReplay(receiptId)
+      if (!r) return undefined
+      await deps.producer.enqueue(
+        'process-webhook',
+        { tenantId: r.tenantId, receiptId: r.id },
+        { jobId: `${r.id}-r${Date.now()}` },
+      )
+      await deps.receipts.markEnqueued(r.tenantId, r.id, now())
+      return r
+    },
+  }
+}
+
+export type WebhookSweeper = ReturnType<typeof createWebhookSweeper>
