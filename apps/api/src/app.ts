@@ -3,6 +3,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type RawServerDefault,
+  type RouteOptions,
 } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
@@ -32,6 +33,8 @@ export type AppDeps = {
    * it every route that is not public answers 401 and the identity routes are absent.
    */
   auth?: AuthDeps
+  /** Sees every route as it is registered (the route-table tests collect routes with it). */
+  onRoute?: (route: RouteOptions) => void
   /** Analytics of DESIGN.md §6 (routes/analytics.routes.ts). */
   analytics?: AnalyticsService
   /** Custom events, POST /api/events (routes/events.routes.ts). */
@@ -92,7 +95,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     void reply.header('x-request-id', request.id)
   })
 
-  // Before any route: the auth plugin's onRoute check and onRequest hook must see every route.
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute)
+  // Before any route: the auth plugin's onRequest hook must see every route.
   const auth = deps.auth ? await registerAuth(app, deps.auth) : registerAuthFailClosed(app)
 
   await app.register(healthRoutes({ health: deps.health }))

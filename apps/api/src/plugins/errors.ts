@@ -76,7 +76,9 @@ export function registerErrorHandling(app: FastifyInstance) {
           ? 'PAYLOAD_TOO_LARGE'
           : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? 'UNSUPPORTED_MEDIA_TYPE'
-            : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError
+            : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+                err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+                err instanceof SyntaxError
               ? 'INVALID_JSON'
               : status === 429
                 ? 'RATE_LIMITED'

@@ -12,6 +12,7 @@
 // Pass your own services with `deps` (merged into buildApp's dependencies).
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
+import type { RouteOptions } from 'fastify'
 import { createDb, pingDb, type Database } from '@xeno/db'
 import { createTestDatabase, type TestDatabase } from '@xeno/db/testing'
 import { createLogger } from '@xeno/logger'
@@ -30,6 +31,9 @@ import {
   type SessionPolicy,
   type TenantRole,
 } from '@xeno/core'
+import { createIngestService, createSyncScheduler } from '@xeno/core'
+import { createProducer, createRedis } from '@xeno/queues'
+import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
 import { buildApp, type App, type AppDeps } from '../../src/app.ts'
 import { ADMIN_COOKIE, TENANT_COOKIE, type AuthLimits } from '../../src/plugins/auth.ts'
 
@@ -60,8 +64,13 @@ export type TestAppOptions = {
   shopifyAdminOrigin?: string
   checkShopToken?: CheckShopToken
   hasher?: PasswordHasher
-  /** Extra or replacement dependencies for buildApp (other features' services). */
-  deps?: Partial<AppDeps>
+  /**
+   * Extra or replacement dependencies for buildApp (other features' services); a function gets
+   * the test database (runtime role) to build them on.
+   */
+  deps?: Partial<AppDeps> | ((ctx: { db: Database }) => Partial<AppDeps>)
+  /** BullMQ prefix of the ingest producer (default: a fresh test prefix). */
+  queuePrefix?: string
 }
 
 export type TestUser = {
@@ -117,7 +126,19 @@ export async function buildTestApp(t: Test, options: TestAppOptions = {}) {
         }),
     }),
   }
+  // Ingestion (issue 5): the trigger enqueues on Redis under a per-test prefix.
+  const queuePrefix = options.queuePrefix ?? testQueuePrefix()
+  const queueRedis = createRedis(testRedisUrl(), 'producer', () => {})
+  if (queueRedis.status !== 'ready') await new Promise((r) => queueRedis.once('ready', r))
+  const producer = createProducer({ connection: queueRedis, prefix: queuePrefix })
+  t.teardown(async () => {
+    await producer.close()
+    queueRedis.disconnect()
+  })
+  const routes: RouteOptions[] = []
   const app: App = await buildApp({
+    ingest: createIngestService({ db, scheduler: createSyncScheduler({ producer }) }),
+    onRoute: (route) => routes.push(route),
     logger: createLogger({ level: 'silent' }),
     health: createHealthService({ pingDb: () => pingDb(db), pingRedis: async () => true }),
     auth: {
@@ -126,7 +147,7 @@ export async function buildTestApp(t: Test, options: TestAppOptions = {}) {
       cookieSecure: options.cookieSecure ?? true,
       limits: { ...GENEROUS, ...options.limits },
     },
-    ...options.deps,
+    ...(typeof options.deps === 'function' ? options.deps({ db }) : options.deps),
   })
   t.teardown(() => app.close())
 
@@ -166,6 +187,11 @@ export async function buildTestApp(t: Test, options: TestAppOptions = {}) {
   return {
     app,
     db,
+    /** Every route the app registered (collected with onRoute), HEAD twins included. */
+    routes,
+    /** The ingest producer and its BullMQ prefix (queues of this test app). */
+    producer,
+    queuePrefix,
     /** Owner connection URL of the test database (superuser: sees every tenant). */
     ownerUrl: tdb.ownerUrl,
     ownerQuery,

@@ -1,0 +1,117 @@
+// The cross-tenant table: one entry per route the API registers, keyed "METHOD /path" exactly as
+// Fastify registers it (path parameters as `:name`; HEAD twins of GET routes need no entry).
+// apps/api/test/cross-tenant.test.ts calls every registered route with tenant B's credentials
+// (HTTP Basic, session cookie, API key) against tenant A's ids and fails when
+//   - a registered route has no entry here (so a new route cannot skip the suite), or
+//   - any response contains anything of tenant A (ids, shop, usernames, key prefixes), or
+//   - an entry with `denied` (the default) answers 2xx, or tenant A's rows changed.
+//
+// To add a route: add `'METHOD /api/path/:id/...': { build: (a, b) => ({ url, payload? }) }`
+// addressing tenant A's resources (a.tenantId, a.ownerId, a.keyId, a.shopDomain, …). Set
+// `denied: false` only when B legitimately gets a 2xx answer about itself (e.g. /api/tenant/me).
+// If your routes are registered only when your service is passed to buildApp, also pass it in
+// buildTestApp's defaults (support/app.ts) so the suite sees them.
+
+/** What the suite knows of tenant A (the victim). Nothing of it may leak to B. */
+export type TenantA = {
+  tenantId: string
+  shopDomain: string
+  ownerId: string
+  ownerUsername: string
+  viewerId: string
+  keyId: string
+  keyPrefix: string
+}
+
+/** What tenant B (the caller) knows: its own credentials. */
+export type TenantB = {
+  tenantId: string
+  ownerUsername: string
+  ownerPassword: string
+}
+
+export type CrossTenantCase = {
+  build: (a: TenantA, b: TenantB) => { url: string; payload?: unknown }
+  /** B must be refused (4xx). False only for routes that answer B about B. Default true. */
+  denied?: boolean
+}
+
+const pw = 'some-long-password'
+
+export const CROSS_TENANT_ROUTES: Record<string, CrossTenantCase> = {
+  'GET /api/health': { build: () => ({ url: '/api/health' }), denied: false },
+
+  // Admin surface: tenant credentials never open it.
+  'POST /api/admin/bootstrap': {
+    build: (_a, b) => ({
+      url: '/api/admin/bootstrap',
+      payload: { username: b.ownerUsername, password: b.ownerPassword },
+    }),
+  },
+  'POST /api/admin/login': {
+    build: (a) => ({
+      url: '/api/admin/login',
+      payload: { username: a.ownerUsername, password: pw },
+    }),
+  },
+  'POST /api/admin/logout': { build: () => ({ url: '/api/admin/logout', payload: {} }) },
+  'GET /api/admin/me': { build: () => ({ url: '/api/admin/me' }) },
+  'POST /api/tenants': {
+    build: (a) => ({ url: '/api/tenants', payload: { shop_domain: a.shopDomain } }),
+  },
+  'GET /api/tenants': { build: () => ({ url: '/api/tenants' }) },
+
+  // Tenant A's resources.
+  'GET /api/tenants/:id': { build: (a) => ({ url: `/api/tenants/${a.tenantId}` }) },
+  'POST /api/tenants/:id/ingest': {
+    build: (a) => ({ url: `/api/tenants/${a.tenantId}/ingest`, payload: { mode: 'full' } }),
+  },
+  'GET /api/tenants/:id/sync-status': {
+    build: (a) => ({ url: `/api/tenants/${a.tenantId}/sync-status` }),
+  },
+  'POST /api/tenants/:id/users': {
+    build: (a) => ({
+      url: `/api/tenants/${a.tenantId}/users`,
+      payload: { username: 'intruder', password: pw, role: 'owner' },
+    }),
+  },
+  'GET /api/tenants/:id/users': { build: (a) => ({ url: `/api/tenants/${a.tenantId}/users` }) },
+  'PATCH /api/tenants/:id/users/:userId': {
+    build: (a) => ({
+      url: `/api/tenants/${a.tenantId}/users/${a.ownerId}`,
+      payload: { password: 'taken-over-password' },
+    }),
+  },
+  'POST /api/tenants/:id/api-keys': {
+    build: (a) => ({ url: `/api/tenants/${a.tenantId}/api-keys`, payload: { label: 'x' } }),
+  },
+  'GET /api/tenants/:id/api-keys': {
+    build: (a) => ({ url: `/api/tenants/${a.tenantId}/api-keys` }),
+  },
+  'DELETE /api/tenants/:id/api-keys/:keyId': {
+    build: (a) => ({ url: `/api/tenants/${a.tenantId}/api-keys/${a.keyId}` }),
+  },
+
+  // /api/tenant acts for the caller's own tenant; naming A's must not reach it.
+  'POST /api/tenant/login': {
+    build: (a, b) => ({
+      url: '/api/tenant/login',
+      payload: { shop: a.shopDomain, username: b.ownerUsername, password: b.ownerPassword },
+    }),
+  },
+  'POST /api/tenant/logout': {
+    build: () => ({ url: '/api/tenant/logout', payload: {} }),
+    denied: false,
+  },
+  'GET /api/tenant/me': { build: () => ({ url: '/api/tenant/me' }), denied: false },
+  'POST /api/tenant/set-token': {
+    build: (a) => ({
+      url: '/api/tenant/set-token',
+      payload: { access_token: 'shpat_cross_tenant', tenant_id: a.tenantId },
+    }),
+  },
+  'GET /api/tenant/lookup': {
+    build: (a) => ({ url: `/api/tenant/lookup?shop=${a.shopDomain}` }),
+    denied: false,
+  },
+}
