@@ -2,13 +2,59 @@
 // changes nothing of A. The table lives in support/cross-tenant-routes.ts (how to add an entry
 // is written at its top); a route without an entry fails this suite.
 import t from 'tap'
+import type { Test } from 'tap'
+import { createLogger } from '@xeno/logger'
+import { createProducer, createRedis } from '@xeno/queues'
+import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
+import {
+  createAnalyticsService,
+  createComplianceRepository,
+  createEventsService,
+  createTenantRepository,
+  createWebhookIntakeService,
+  createWebhookReceiptRepository,
+  createWebhookSweeper,
+} from '@xeno/core'
 import { buildTestApp } from './support/app.ts'
 import { CROSS_TENANT_ROUTES, type TenantA, type TenantB } from './support/cross-tenant-routes.ts'
+
+// The app with every optional feature wired, so every route the product serves is registered.
+// A feature whose routes need a service: add it here.
+async function fullApp(t: Test) {
+  const logger = createLogger({ level: 'silent' })
+  const redis = createRedis(testRedisUrl(), 'producer', () => {})
+  const producer = createProducer({ connection: redis, prefix: testQueuePrefix() })
+  t.teardown(async () => {
+    await producer.close()
+    redis.disconnect()
+  })
+  return buildTestApp(t, {
+    deps: ({ db }) => {
+      const receipts = createWebhookReceiptRepository(db)
+      const tenants = createTenantRepository(db)
+      return {
+        analytics: createAnalyticsService({ db }),
+        events: createEventsService({ db }),
+        webhooks: {
+          intake: createWebhookIntakeService({
+            receipts,
+            producer,
+            secrets: ['cross-tenant-webhook-secret'],
+            findTenantByShop: (shop) => tenants.findTenantByShopDomain(shop),
+            logger,
+          }),
+          sweeper: createWebhookSweeper({ receipts, producer, logger }),
+          compliance: createComplianceRepository(db),
+        },
+      }
+    },
+  })
+}
 
 const methodsOf = (m: string | string[]) => (Array.isArray(m) ? m : [m])
 
 t.test('every route declares config.auth and has a cross-tenant entry', async (t) => {
-  const h = await buildTestApp(t)
+  const h = await fullApp(t)
   await h.app.ready()
   const keys = new Set<string>()
   for (const route of h.routes)
@@ -24,11 +70,11 @@ t.test('every route declares config.auth and has a cross-tenant entry', async (t
     }
   for (const key of Object.keys(CROSS_TENANT_ROUTES))
     t.ok(keys.has(key), `table entry ${key} is a registered route (remove stale entries)`)
-  t.ok(keys.size >= 19, `found ${keys.size} routes`)
+  t.ok(keys.size >= 33, `found ${keys.size} routes`)
 })
 
 t.test("tenant B's credentials never reach tenant A", async (t) => {
-  const h = await buildTestApp(t)
+  const h = await fullApp(t)
   await h.admin() // so bootstrap is closed, as in any running deployment
 
   const tenantA = await h.tenant('victim-store')
@@ -59,6 +105,19 @@ t.test("tenant B's credentials never reach tenant A", async (t) => {
     ownerPassword: ownerB.password,
   }
 
+  // Data of A with recognisable values: an order, a refund-free day, a custom event.
+  await h.ownerQuery(
+    `INSERT INTO orders (tenant_id, id, name, currency, total_price, processed_at, created_at, updated_at)
+     VALUES ($1, 4242424242, '#A-SECRET', 'USD', 98765.4321, '2026-06-01T12:00:00Z',
+       '2026-06-01T12:00:00Z', '2026-06-01T12:00:00Z')`,
+    [tenantA.id],
+  )
+  await h.ownerQuery(
+    `INSERT INTO custom_events (tenant_id, event_type, occurred_at, idempotency_key)
+     VALUES ($1, 'a_secret_event', '2026-06-01T12:00:00Z', 'a-key-1')`,
+    [tenantA.id],
+  )
+
   const snapshot = async () => ({
     tenant: await h.ownerQuery('SELECT * FROM tenants WHERE id = $1', [a.tenantId]),
     users: await h.ownerQuery(
@@ -67,6 +126,10 @@ t.test("tenant B's credentials never reach tenant A", async (t) => {
     ),
     keys: await h.ownerQuery(
       'SELECT id, revoked_at FROM api_keys WHERE tenant_id = $1 ORDER BY id',
+      [a.tenantId],
+    ),
+    events: await h.ownerQuery(
+      'SELECT id, event_type FROM custom_events WHERE tenant_id = $1 ORDER BY id',
       [a.tenantId],
     ),
     credentials: await h.ownerQuery('SELECT * FROM shopify_credentials WHERE tenant_id = $1', [
@@ -84,9 +147,21 @@ t.test("tenant B's credentials never reach tenant A", async (t) => {
     'victor-of-a',
     a.keyId,
     a.keyPrefix,
+    '98765.4321',
+    '98765.43',
+    '4242424242',
+    'a_secret_event',
   ]
 
   await h.app.ready()
+  // Control: the markers are visible to A itself, so the leak check below can fail.
+  const own = await h.app.inject({
+    method: 'GET',
+    url: `/api/tenants/${a.tenantId}/analytics?from=2026-01-01&to=2026-12-31`,
+    headers: ownerA.basic,
+  })
+  t.equal(own.statusCode, 200)
+  t.match(own.body, /98765\.43/, "A sees its own order's revenue")
   const credentials: [string, () => Promise<Record<string, string>>][] = [
     ['basic', async () => ownerB.basic],
     ['session', () => h.session(ownerB)],
@@ -122,7 +197,7 @@ t.test("tenant B's credentials never reach tenant A", async (t) => {
           )
       }
     }
-  t.ok(calls >= 19 * 3, `${calls} cross-tenant calls`)
+  t.ok(calls >= 33 * 3, `${calls} cross-tenant calls`)
   t.same(await snapshot(), before, "tenant A's rows are unchanged")
   const stillWorks = await h.app.inject({
     method: 'GET',

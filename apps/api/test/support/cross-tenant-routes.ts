@@ -110,6 +110,54 @@ export const CROSS_TENANT_ROUTES: Record<string, CrossTenantCase> = {
       payload: { access_token: 'shpat_cross_tenant', tenant_id: a.tenantId },
     }),
   },
+  // Analytics (routes/analytics.routes.ts).
+  ...Object.fromEntries(
+    [
+      'analytics',
+      'metrics/revenue',
+      'metrics/orders',
+      'metrics/customers',
+      'metrics/events',
+      'metrics/customer-growth',
+      'metrics/product-growth',
+      'metrics/products',
+    ].map((path): [string, CrossTenantCase] => [
+      `GET /api/tenants/:id/${path}`,
+      {
+        build: (a) => ({ url: `/api/tenants/${a.tenantId}/${path}?from=2026-01-01&to=2026-12-31` }),
+      },
+    ]),
+  ),
+  // Custom events go to the API key's own tenant; B's key records for B only.
+  'POST /api/events': {
+    build: () => ({
+      url: '/api/events',
+      payload: {
+        event_type: 'b_event',
+        occurred_at: '2026-06-01T00:00:00Z',
+        idempotency_key: 'a-key-1',
+      },
+    }),
+    denied: false,
+  },
+  // Webhooks (routes/webhooks.routes.ts): unsigned deliveries, admin replay, compliance records.
+  'POST /api/webhooks/:resource/:event': {
+    build: (a) => ({ url: '/api/webhooks/orders/create', payload: { shop_domain: a.shopDomain } }),
+  },
+  'POST /api/admin/webhooks/:receiptId/replay': {
+    build: () => ({
+      url: '/api/admin/webhooks/00000000-0000-4000-8000-000000000001/replay',
+      payload: {},
+    }),
+  },
+  'GET /api/tenants/:id/compliance/requests': {
+    build: (a) => ({ url: `/api/tenants/${a.tenantId}/compliance/requests` }),
+  },
+  'GET /api/tenants/:id/compliance/requests/:requestId': {
+    build: (a) => ({
+      url: `/api/tenants/${a.tenantId}/compliance/requests/00000000-0000-4000-8000-000000000001`,
+    }),
+  },
   'GET /api/tenant/lookup': {
     build: (a) => ({ url: `/api/tenant/lookup?shop=${a.shopDomain}` }),
     denied: false,
