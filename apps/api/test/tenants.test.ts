@@ -293,6 +293,13 @@ t.test('HTTP Basic: verified once, then cached; a password change invalidates', 
   t.equal((await get(basicHeader(viewer.username, 'brand-new-password'))).statusCode, 200)
   t.equal((await get(session)).statusCode, 401, 'a new password ends existing sessions')
 
+  // Concurrent first requests with the same credentials share one verification.
+  const burst = await h.user(tenant.id)
+  const before = verifies
+  const codes = await Promise.all(Array.from({ length: 10 }, () => get(burst.basic)))
+  t.same(new Set(codes.map((r) => r.statusCode)), new Set([200]))
+  t.equal(verifies - before, 1, 'one hash for ten concurrent misses')
+
   // Another process changing the password (same database, its own cache) is seen at once too.
   await h.services.tenantUsers.update(tenant.id, viewer.id, { password: 'third-password-123' })
   t.equal((await get(basicHeader(viewer.username, 'brand-new-password'))).statusCode, 401)

@@ -36,6 +36,7 @@ export function createTenantUserService(deps: TenantUserDeps) {
   const cache = deps.basicCache ?? createBasicAuthCache()
   const policy = deps.sessionPolicy ?? DEFAULT_SESSION_POLICY
   const now = deps.now ?? (() => new Date())
+  const inflight = new Map<string, Promise<TenantUserIdentity | null>>()
 
   /** Verifies a password against a stored hash, upgrading the hash when parameters rose. */
   const verify = async (
@@ -153,15 +154,27 @@ export function createTenantUserService(deps: TenantUserDeps) {
       const hit = cache.get(key)
       if (user && hit && hit.userId === user.id && hit.passwordHash === user.passwordHash)
         return { tenantId, userId: user.id, role: user.role }
-      await beforeHash()
-      if (!user) {
-        await deps.hasher.burn(password)
-        return null
+      // Concurrent misses of the same credentials share one verification (a busy client whose
+      // entry just expired costs one hash, not one per in-flight request).
+      const pending = inflight.get(key)
+      if (pending) return pending
+      const verification = (async (): Promise<TenantUserIdentity | null> => {
+        await beforeHash()
+        if (!user) {
+          await deps.hasher.burn(password)
+          return null
+        }
+        if (!(await verify(user, password))) return null
+        // After a rehash the stored hash differs: the next request verifies once more and caches.
+        cache.set(key, { tenantId, userId: user.id, passwordHash: user.passwordHash })
+        return { tenantId, userId: user.id, role: user.role }
+      })()
+      inflight.set(key, verification)
+      try {
+        return await verification
+      } finally {
+        inflight.delete(key)
       }
-      if (!(await verify(user, password))) return null
-      // After a rehash the stored hash differs, so the next request verifies once more and caches.
-      cache.set(key, { tenantId, userId: user.id, passwordHash: user.passwordHash })
-      return { tenantId, userId: user.id, role: user.role }
     },
 
     async get(tenantId: string, userId: string) {
