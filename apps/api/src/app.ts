@@ -12,7 +12,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
 import type { Logger } from '@xeno/logger'
-import type { AnalyticsService, EventsService, HealthService } from '@xeno/core'
+import type { AnalyticsService, EventsService, HealthService, IngestService } from '@xeno/core'
 import { registerErrorHandling } from './plugins/errors.ts'
 import { registerAuth, registerAuthFailClosed, type AuthDeps } from './plugins/auth.ts'
 import { adminRoutes } from './routes/admin.routes.ts'
@@ -21,6 +21,7 @@ import { tenantRoutes } from './routes/tenant.routes.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { analyticsRoutes } from './routes/analytics.routes.ts'
 import { eventsRoutes } from './routes/events.routes.ts'
+import { ingestRoutes } from './routes/ingest.routes.ts'
 
 /** Everything the HTTP layer needs, built by the composition root (or a test). */
 export type AppDeps = {
@@ -39,6 +40,8 @@ export type AppDeps = {
   analytics?: AnalyticsService
   /** Custom events, POST /api/events (routes/events.routes.ts). */
   events?: EventsService
+  /** Ingestion trigger and sync status (routes/ingest.routes.ts). */
+  ingest?: IngestService
 }
 
 /** Who is calling, as resolved by the auth plugin. */
@@ -102,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(healthRoutes({ health: deps.health }))
   if (deps.analytics) await app.register(analyticsRoutes({ analytics: deps.analytics }))
   if (deps.events) await app.register(eventsRoutes({ events: deps.events }))
+  if (deps.ingest) await app.register(ingestRoutes({ ingest: deps.ingest }))
   if (deps.auth && auth) {
     await app.register(adminRoutes({ admins: deps.auth.admins, auth }))
     await app.register(tenantsRoutes(deps.auth))

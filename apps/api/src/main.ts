@@ -16,6 +16,8 @@ import {
   retryForever,
   createAnalyticsService,
   createEventsService,
+  createIngestService,
+  createSyncScheduler,
 } from '@xeno/core'
 import { buildApp } from './app.ts'
 import { loadApiConfig } from './config.ts'
@@ -77,7 +79,10 @@ async function main() {
   const analytics = createAnalyticsService({ db })
   const events = createEventsService({ db })
 
-  const app = await buildApp({ logger, health, auth, analytics, events })
+  // Ingestion trigger and status (issue 5): enqueue only; workers own schedules and Shopify calls.
+  const ingest = createIngestService({ db, scheduler: createSyncScheduler({ producer }) })
+
+  const app = await buildApp({ logger, health, auth, analytics, events, ingest })
   const shutdown = new AbortController()
 
   // Postgres may be down at start: keep serving /api/health (503) and retry with backoff.

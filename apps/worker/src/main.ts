@@ -2,8 +2,17 @@
 import { ConfigError } from '@xeno/config'
 import { createLogger } from '@xeno/logger'
 import { createDb, rlsBypassReason } from '@xeno/db'
-import { createRedis, queuePrefix } from '@xeno/queues'
-import { retryForever } from '@xeno/core'
+import { createProducer, createRedis, queuePrefix } from '@xeno/queues'
+import {
+  createShopAccessService,
+  createSyncScheduler,
+  createSyncService,
+  createTokenCipher,
+  retryForever,
+} from '@xeno/core'
+import { createShopifyAdmin } from '@xeno/shopify'
+import { syncResourceJob } from './jobs/sync-resource.job.ts'
+import { syncTenantJob } from './jobs/sync-tenant.job.ts'
 import { createWorker } from './worker.ts'
 import { loadWorkerConfig, parseWorkerArgs } from './config.ts'
 
@@ -39,6 +48,45 @@ async function main() {
     process.exit(1)
   }
 
+  // Producer side (fail-fast connection): jobs that enqueue follow-up jobs use it.
+  const producerRedis = createRedis(config.REDIS_URL, 'producer', (err) =>
+    logger.warn({ err: { message: err.message } }, 'redis connection error'),
+  )
+  const producer = createProducer({
+    connection: producerRedis,
+    prefix: queuePrefix(config.QUEUE_PREFIX),
+  })
+
+  // Ingestion (issue 5).
+  const decodeKey = (v: string): Buffer =>
+    /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64')
+  const cipher = createTokenCipher({
+    current: decodeKey(config.TOKEN_ENCRYPTION_KEY),
+    previous: (config.TOKEN_ENCRYPTION_PREVIOUS_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== '')
+      .map(decodeKey),
+  })
+  const shopifyAdmin = createShopifyAdmin({
+    clientId: config.SHOPIFY_CLIENT_ID,
+    clientSecret: config.SHOPIFY_CLIENT_SECRET,
+    apiVersion: config.SHOPIFY_API_VERSION,
+    adminOrigin: config.SHOPIFY_ADMIN_ORIGIN,
+    onRetry: (info) => logger.info(info, 'shopify request retried'),
+  })
+  const syncScheduler = createSyncScheduler({
+    producer,
+    intervalMinutes: config.SYNC_INTERVAL_MINUTES,
+  })
+  const sync = createSyncService({
+    db,
+    admin: shopifyAdmin,
+    access: createShopAccessService({ db, cipher, refresh: shopifyAdmin.refreshAccessToken }),
+    log: logger,
+    onTenantStopped: (tenantId) => syncScheduler.remove(tenantId),
+  })
+
   const worker = createWorker({
     logger,
     connect: () =>
@@ -48,9 +96,18 @@ async function main() {
     prefix: queuePrefix(config.QUEUE_PREFIX),
     queues: args.queues,
     concurrency: args.concurrency,
-    handlers: {},
+    handlers: {
+      'sync-resource': syncResourceJob({ sync, scheduler: syncScheduler }),
+      'sync-tenant': syncTenantJob({ scheduler: syncScheduler }),
+    },
   })
   worker.start()
+  // Schedules come from one place (the sync scheduler); re-assert them for every active tenant.
+  if (args.queues.includes('sync'))
+    void sync
+      .schedulableTenants()
+      .then((ids) => Promise.all(ids.map((id) => syncScheduler.ensure(id))))
+      .catch((err: Error) => logger.warn({ err: { message: err.message } }, 'schedules not ensured'))
 
   let stopping = false
   const stop = async (signal: string) => {
@@ -64,6 +121,8 @@ async function main() {
     }, config.SHUTDOWN_GRACE_MS)
     force.unref()
     await worker.stop() // lets active jobs finish; they are not left stalled
+    await producer.close()
+    producerRedis.disconnect()
     await db.destroy()
     process.exit(0)
   }

@@ -76,3 +76,6 @@ export type { Checkpoint, SyncResource, SyncMode } from './sync/sync.repository.
 /** Sync schedules (the only place that creates them) and the per-resource enqueue. */
 export { createSyncScheduler, syncDedupId } from './sync/sync-scheduler.ts'
 export type { SyncScheduler } from './sync/sync-scheduler.ts'
+/** The API side of ingestion: trigger (enqueue only) and per-resource sync status. */
+export { createIngestService } from './sync/sync-status.service.ts'
+export type { IngestService, ResourceStatus } from './sync/sync-status.service.ts'

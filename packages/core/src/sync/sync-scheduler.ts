@@ -2,7 +2,8 @@ import { JOBS, RESOURCES, parseJobPayload, type Producer, type Resource } from '
 
 export type SyncSchedulerDeps = {
   producer: Producer
-  intervalMinutes: number
+  /** Incremental period (SYNC_INTERVAL_MINUTES); only ensure() uses it (default 15). */
+  intervalMinutes?: number
   /** Daily reconciliation period (default 24 h). */
   reconcileEveryMs?: number
 }
@@ -48,7 +49,7 @@ export function createSyncScheduler(deps: SyncSchedulerDeps) {
     /** Creates or updates the tenant's incremental and daily reconciliation schedules. */
     async ensure(tenantId: string): Promise<void> {
       const q = queue()
-      const every = deps.intervalMinutes * 60_000
+      const every = (deps.intervalMinutes ?? 15) * 60_000
       const id = ids(tenantId)
       const inc = parseJobPayload('sync-tenant', { tenantId, mode: 'incremental' })
       const rec = parseJobPayload('sync-tenant', { tenantId, mode: 'reconcile' })

@@ -1,0 +1,92 @@
+import type { Database } from '@xeno/db'
+import { RESOURCES, type Resource } from '@xeno/queues'
+import { ConflictError, NotFoundError } from '../errors.ts'
+import type { SyncScheduler } from './sync-scheduler.ts'
+import { createSyncRepository } from './sync.repository.ts'
+
+export type ResourceStatus = {
+  resource: Resource
+  state: string
+  rowsSynced: number
+  pages: number
+  bulk: { operationId: string; objectCount: number; mode: string | null } | null
+  lastSuccessAt: Date | null
+  /** How far the synced data trails now (null before the first sync). */
+  lagSeconds: number | null
+  throttledMs: number
+  lastError: string | null
+  lastErrorAt: Date | null
+  nextRunAt: Date | null
+}
+
+/** What the API needs of ingestion: trigger (enqueue only) and per-resource status. */
+export function createIngestService(deps: {
+  db: Database
+  scheduler: SyncScheduler
+  now?: () => Date
+}) {
+  const repo = createSyncRepository(deps.db)
+  const now = deps.now ?? (() => new Date())
+
+  async function requireTenant(tenantId: string): Promise<string> {
+    const status = await repo.tenantStatus(tenantId)
+    if (status === undefined) throw new NotFoundError('tenant not found')
+    return status
+  }
+
+  return {
+    /** Enqueues and returns at once; a resource already queued or running absorbs the trigger. */
+    async trigger(
+      tenantId: string,
+      input: { resources?: Resource[]; mode?: 'incremental' | 'full' },
+      requestId?: string,
+    ) {
+      const status = await requireTenant(tenantId)
+      if (status === 'uninstalled' || status === 'disabled')
+        throw new ConflictError(`tenant is ${status}; reconnect the shop first`, 'TENANT_STOPPED')
+      const mode = input.mode ?? 'incremental'
+      const resources = input.resources?.length ? [...new Set(input.resources)] : [...RESOURCES]
+      const jobs = await deps.scheduler.enqueueTenant(tenantId, mode, resources, requestId)
+      return { mode, jobs }
+    },
+
+    async status(tenantId: string): Promise<ResourceStatus[]> {
+      await requireTenant(tenantId)
+      const [cps, next] = await Promise.all([
+        repo.checkpoints(tenantId),
+        deps.scheduler.next(tenantId).catch(() => ({ incremental: null, reconcile: null })),
+      ])
+      const nextRun =
+        [next.incremental, next.reconcile]
+          .filter((d): d is Date => d !== null)
+          .sort((a, b) => a.getTime() - b.getTime())[0] ?? null
+      return RESOURCES.map((resource) => {
+        const cp = cps.find((c) => c.resource === resource)
+        const cursor = cp?.cursorUpdatedAt ?? (resource === 'shop' ? cp?.lastSuccessAt : null)
+        return {
+          resource,
+          state: cp?.state ?? 'never',
+          rowsSynced: Number(cp?.rowsSynced ?? 0),
+          pages: cp?.pages ?? 0,
+          bulk: cp?.bulkOperationId
+            ? {
+                operationId: cp.bulkOperationId,
+                objectCount: Number(cp.bulkObjectCount ?? 0),
+                mode: cp.bulkMode,
+              }
+            : null,
+          lastSuccessAt: cp?.lastSuccessAt ?? null,
+          lagSeconds: cursor
+            ? Math.max(0, Math.round((now().getTime() - cursor.getTime()) / 1000))
+            : null,
+          throttledMs: Number(cp?.throttledMs ?? 0),
+          lastError: cp?.lastError ?? null,
+          lastErrorAt: cp?.lastErrorAt ?? null,
+          nextRunAt: nextRun,
+        }
+      })
+    },
+  }
+}
+
+export type IngestService = ReturnType<typeof createIngestService>
