@@ -22,6 +22,8 @@ import { healthRoutes } from './routes/health.routes.ts'
 import { analyticsRoutes } from './routes/analytics.routes.ts'
 import { eventsRoutes } from './routes/events.routes.ts'
 import { ingestRoutes } from './routes/ingest.routes.ts'
+import { webhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.routes.ts'
+import { shopifyRoutes, type ShopifyRoutesDeps } from './routes/shopify.routes.ts'
 
 /** Everything the HTTP layer needs, built by the composition root (or a test). */
 export type AppDeps = {
@@ -40,8 +42,12 @@ export type AppDeps = {
   analytics?: AnalyticsService
   /** Custom events, POST /api/events (routes/events.routes.ts). */
   events?: EventsService
+  /** Shopify webhook intake, admin replay and compliance requests (routes/webhooks.routes.ts). */
+  webhooks?: WebhookRoutesDeps
   /** Ingestion trigger and sync status (routes/ingest.routes.ts). */
   ingest?: IngestService
+  /** Shopify install (OAuth) and the OAuth configuration view (routes/shopify.routes.ts). */
+  shopify?: ShopifyRoutesDeps
 }
 
 /** Who is calling, as resolved by the auth plugin. */
@@ -105,6 +111,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(healthRoutes({ health: deps.health }))
   if (deps.analytics) await app.register(analyticsRoutes({ analytics: deps.analytics }))
   if (deps.events) await app.register(eventsRoutes({ events: deps.events }))
+  if (deps.webhooks) await app.register(webhookRoutes(deps.webhooks))
+  if (deps.shopify) await app.register(shopifyRoutes(deps.shopify))
   if (deps.ingest) await app.register(ingestRoutes({ ingest: deps.ingest }))
   if (deps.auth && auth) {
     await app.register(adminRoutes({ admins: deps.auth.admins, auth }))

@@ -7,6 +7,7 @@ import {
   redisEnv,
   secretsEnv,
   shopifyEnv,
+  workerEnv,
   z,
 } from '@xeno/config'
 
@@ -19,6 +20,8 @@ export const apiEnv = z.object({
   ...authEnv.shape,
   ...shopifyEnv.shape,
   ...logEnv.shape,
+  // The API creates each tenant's sync schedules at install.
+  SYNC_INTERVAL_MINUTES: workerEnv.shape.SYNC_INTERVAL_MINUTES,
 })
 export type ApiConfig = z.output<typeof apiEnv>
 

@@ -13,12 +13,21 @@ import {
   createTenantService,
   createTenantUserService,
   createTokenCipher,
+  createComplianceRepository,
+  createTenantRepository,
+  createWebhookIntakeService,
+  createWebhookReceiptRepository,
+  createWebhookSweeper,
   retryForever,
   createAnalyticsService,
   createEventsService,
   createIngestService,
   createSyncScheduler,
+  createInstallService,
+  createInstallRepository,
+  createShopAccessService,
 } from '@xeno/core'
+import { createAdminFetch, createShopifyAdmin, exchangeAuthorizationCode } from '@xeno/shopify'
 import { buildApp } from './app.ts'
 import { loadApiConfig } from './config.ts'
 
@@ -75,14 +84,96 @@ async function main() {
     cookieSecure: config.COOKIE_SECURE,
   }
 
+  // Shopify webhooks (issue 6): intake stays fast — HMAC, inbox row, enqueue.
+  const receipts = createWebhookReceiptRepository(db)
+  const tenantRepo = createTenantRepository(db)
+  const webhooks = {
+    intake: createWebhookIntakeService({
+      receipts,
+      producer,
+      secrets: [config.SHOPIFY_CLIENT_SECRET, config.SHOPIFY_CLIENT_SECRET_PREVIOUS].filter(
+        (s): s is string => !!s,
+      ),
+      findTenantByShop: (shop) => tenantRepo.findTenantByShopDomain(shop),
+      logger,
+    }),
+    sweeper: createWebhookSweeper({ receipts, producer, logger }),
+    compliance: createComplianceRepository(db),
+  }
+
   // Analytics and custom events (issue 7).
   const analytics = createAnalyticsService({ db })
   const events = createEventsService({ db })
 
   // Ingestion trigger and status (issue 5): enqueue only; workers own schedules and Shopify calls.
-  const ingest = createIngestService({ db, scheduler: createSyncScheduler({ producer }) })
+  const scheduler = createSyncScheduler({ producer, intervalMinutes: config.SYNC_INTERVAL_MINUTES })
+  const ingest = createIngestService({ db, scheduler })
 
-  const app = await buildApp({ logger, health, auth, analytics, events, ingest })
+  // Shopify install (issue 6): OAuth code grant → encrypted expiring token → webhooks → backfill.
+  const secrets = [config.SHOPIFY_CLIENT_SECRET, config.SHOPIFY_CLIENT_SECRET_PREVIOUS].filter(
+    (s): s is string => !!s,
+  )
+  const shopifyAdmin = createShopifyAdmin({
+    clientId: config.SHOPIFY_CLIENT_ID,
+    clientSecret: config.SHOPIFY_CLIENT_SECRET,
+    apiVersion: config.SHOPIFY_API_VERSION,
+    adminOrigin: config.SHOPIFY_ADMIN_ORIGIN,
+    maxAttempts: 3,
+  })
+  const adminFetch = createAdminFetch(config.SHOPIFY_ADMIN_ORIGIN)
+  const shopAccess = createShopAccessService({
+    db,
+    cipher,
+    refresh: shopifyAdmin.refreshAccessToken,
+  })
+  const redirectUri = config.SHOPIFY_REDIRECT_URI ?? `${config.APP_URL}/api/shopify/callback`
+  const shopify = {
+    install: createInstallService({
+      repo: createInstallRepository(db),
+      config: {
+        clientId: config.SHOPIFY_CLIENT_ID,
+        secrets,
+        scopes: config.SHOPIFY_SCOPES,
+        redirectUri,
+        appUrl: config.APP_URL,
+      },
+      exchangeCode: (shop, code) =>
+        exchangeAuthorizationCode({
+          shop,
+          code,
+          clientId: config.SHOPIFY_CLIENT_ID,
+          clientSecret: config.SHOPIFY_CLIENT_SECRET,
+          fetch: adminFetch,
+        }),
+      storeGrant: (tenantId, grant) => shopAccess.storeGrant(tenantId, grant),
+      shopClient: (shop, token) => shopifyAdmin.forShop(shop, token),
+      startSync: async (tenantId, requestId) => {
+        await scheduler.ensure(tenantId)
+        await scheduler.enqueueTenant(tenantId, 'full', undefined, requestId)
+      },
+      logger,
+    }),
+    oauthConfig: {
+      clientId: config.SHOPIFY_CLIENT_ID,
+      clientSecretSet: config.SHOPIFY_CLIENT_SECRET.length > 0,
+      scopes: config.SHOPIFY_SCOPES,
+      redirectUri,
+      appUrl: config.APP_URL,
+      apiVersion: config.SHOPIFY_API_VERSION,
+      adminOrigin: config.SHOPIFY_ADMIN_ORIGIN ?? null,
+    },
+  }
+
+  const app = await buildApp({
+    logger,
+    health,
+    auth,
+    webhooks,
+    analytics,
+    events,
+    ingest,
+    shopify,
+  })
   const shutdown = new AbortController()
 
   // Postgres may be down at start: keep serving /api/health (503) and retry with backoff.

@@ -14,6 +14,8 @@ import {
   createWebhookIntakeService,
   createWebhookReceiptRepository,
   createWebhookSweeper,
+  createInstallRepository,
+  createInstallService,
 } from '@xeno/core'
 import { buildTestApp } from './support/app.ts'
 import { CROSS_TENANT_ROUTES, type TenantA, type TenantB } from './support/cross-tenant-routes.ts'
@@ -45,6 +47,32 @@ async function fullApp(t: Test) {
           }),
           sweeper: createWebhookSweeper({ receipts, producer, logger }),
           compliance: createComplianceRepository(db),
+        },
+        shopify: {
+          install: createInstallService({
+            repo: createInstallRepository(db),
+            config: {
+              clientId: 'cross-tenant-client',
+              secrets: ['cross-tenant-webhook-secret'],
+              scopes: 'read_orders',
+              redirectUri: 'http://127.0.0.1:3000/api/shopify/callback',
+              appUrl: 'http://127.0.0.1:3000',
+            },
+            exchangeCode: () => Promise.reject(new Error('no token exchange in this suite')),
+            storeGrant: () => Promise.reject(new Error('unused')),
+            shopClient: () => ({ request: () => Promise.reject(new Error('unused')) }),
+            startSync: () => Promise.resolve(),
+            logger,
+          }),
+          oauthConfig: {
+            clientId: 'cross-tenant-client',
+            clientSecretSet: true,
+            scopes: 'read_orders',
+            redirectUri: 'http://127.0.0.1:3000/api/shopify/callback',
+            appUrl: 'http://127.0.0.1:3000',
+            apiVersion: '2026-10',
+            adminOrigin: null,
+          },
         },
       }
     },

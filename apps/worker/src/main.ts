@@ -8,11 +8,19 @@ import {
   createSyncScheduler,
   createSyncService,
   createTokenCipher,
+  createComplianceRepository,
+  createWebhookProcessor,
+  createWebhookReceiptRepository,
+  createWebhookSweeper,
+  createBulkFinishSignal,
+  removeQueuedTenantJobs,
   retryForever,
 } from '@xeno/core'
 import { createShopifyAdmin } from '@xeno/shopify'
+import { processWebhookJob } from './jobs/process-webhook.job.ts'
 import { syncResourceJob } from './jobs/sync-resource.job.ts'
 import { syncTenantJob } from './jobs/sync-tenant.job.ts'
+import { sweepWebhookReceiptsJob } from './jobs/sweep-webhook-receipts.job.ts'
 import { createWorker } from './worker.ts'
 import { loadWorkerConfig, parseWorkerArgs } from './config.ts'
 
@@ -28,7 +36,7 @@ async function main() {
     process.exit(1)
   }
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'xeno-worker' })
-  const { db } = createDb({
+  const { db, pool } = createDb({
     url: config.DATABASE_URL,
     applicationName: 'xeno-worker',
     poolMax: config.DATABASE_POOL_MAX,
@@ -48,7 +56,7 @@ async function main() {
     process.exit(1)
   }
 
-  // Producer side (fail-fast connection): jobs that enqueue follow-up jobs use it.
+  // Producer side (fail-fast connection): the sweeper and follow-up jobs enqueue from here.
   const producerRedis = createRedis(config.REDIS_URL, 'producer', (err) =>
     logger.warn({ err: { message: err.message } }, 'redis connection error'),
   )
@@ -75,6 +83,7 @@ async function main() {
     adminOrigin: config.SHOPIFY_ADMIN_ORIGIN,
     onRetry: (info) => logger.info(info, 'shopify request retried'),
   })
+  const bulkSignal = createBulkFinishSignal({ databaseUrl: config.DATABASE_URL, logger })
   const syncScheduler = createSyncScheduler({
     producer,
     intervalMinutes: config.SYNC_INTERVAL_MINUTES,
@@ -85,7 +94,27 @@ async function main() {
     access: createShopAccessService({ db, cipher, refresh: shopifyAdmin.refreshAccessToken }),
     log: logger,
     onTenantStopped: (tenantId) => syncScheduler.remove(tenantId),
+    bulkFinished: (operationId) => bulkSignal.waitFor(operationId),
   })
+
+  // Webhook processing (issue 6).
+  const receipts = createWebhookReceiptRepository(db)
+  const webhookProcessor = createWebhookProcessor({
+    db,
+    receipts,
+    compliance: createComplianceRepository(db),
+    logger,
+    afterUninstall: async (tenantId) => {
+      await syncScheduler.remove(tenantId)
+      const dropped = await removeQueuedTenantJobs(producer, tenantId)
+      logger.info(
+        { tenantId, dropped },
+        'tenant uninstalled: schedules removed, queued work dropped',
+      )
+    },
+    onBulkFinished: (_tenantId, gid) => bulkSignal.notify(gid, pool),
+  })
+  const webhookSweeper = createWebhookSweeper({ receipts, producer, logger })
 
   const worker = createWorker({
     logger,
@@ -99,6 +128,8 @@ async function main() {
     handlers: {
       'sync-resource': syncResourceJob({ sync, scheduler: syncScheduler }),
       'sync-tenant': syncTenantJob({ scheduler: syncScheduler }),
+      'process-webhook': processWebhookJob({ processor: webhookProcessor }),
+      'sweep-webhook-receipts': sweepWebhookReceiptsJob({ sweeper: webhookSweeper }),
     },
   })
   worker.start()
@@ -107,7 +138,20 @@ async function main() {
     void sync
       .schedulableTenants()
       .then((ids) => Promise.all(ids.map((id) => syncScheduler.ensure(id))))
-      .catch((err: Error) => logger.warn({ err: { message: err.message } }, 'schedules not ensured'))
+      .catch((err: Error) =>
+        logger.warn({ err: { message: err.message } }, 'schedules not ensured'),
+      )
+  // The inbox sweeper runs every 30 s on whichever worker takes the maintenance queue.
+  await producer
+    .queue('maintenance')
+    .upsertJobScheduler(
+      'sweep-webhook-receipts',
+      { every: 30_000 },
+      { name: 'sweep-webhook-receipts', data: { olderThanMs: 30_000 } },
+    )
+    .catch((err: Error) =>
+      logger.warn({ err: { message: err.message } }, 'cannot schedule the sweeper'),
+    )
 
   let stopping = false
   const stop = async (signal: string) => {
@@ -123,6 +167,7 @@ async function main() {
     await worker.stop() // lets active jobs finish; they are not left stalled
     await producer.close()
     producerRedis.disconnect()
+    await bulkSignal.close()
     await db.destroy()
     process.exit(0)
   }

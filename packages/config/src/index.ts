@@ -101,6 +101,8 @@ const apiVersion = z
 export const shopifyEnv = z.object({
   SHOPIFY_CLIENT_ID: z.string({ message: 'is required' }).min(1, 'is required'),
   SHOPIFY_CLIENT_SECRET: z.string({ message: 'is required' }).min(1, 'is required'),
+  /** The previous client secret, accepted for webhook signatures while rotating. */
+  SHOPIFY_CLIENT_SECRET_PREVIOUS: z.string().min(1).optional(),
   SHOPIFY_REDIRECT_URI: urlWithProtocol(['http:', 'https:']).optional(),
   SHOPIFY_SCOPES: z
     .string()

@@ -58,6 +58,21 @@ export {
   MAX_EVENTS_PER_BATCH,
 } from './events/events.service.ts'
 export type { EventsService, CustomEventInput, CustomEventsBody } from './events/events.service.ts'
+/** Webhooks: intake (HMAC → inbox → enqueue), processing, sweeper/replay, compliance. */
+export { createWebhookReceiptRepository } from './webhooks/webhook-receipt.repository.ts'
+export type { WebhookReceiptRepository } from './webhooks/webhook-receipt.repository.ts'
+export { createWebhookIntakeService } from './webhooks/webhook-intake.service.ts'
+export type {
+  WebhookIntakeService,
+  WebhookHeaders,
+  IntakeResult,
+} from './webhooks/webhook-intake.service.ts'
+export { createWebhookProcessor, RetryLaterError } from './webhooks/webhook-processor.service.ts'
+export type { WebhookProcessor } from './webhooks/webhook-processor.service.ts'
+export { createWebhookSweeper } from './webhooks/webhook-sweeper.service.ts'
+export type { WebhookSweeper } from './webhooks/webhook-sweeper.service.ts'
+export { createComplianceRepository } from './webhooks/compliance.repository.ts'
+export type { ComplianceRepository } from './webhooks/compliance.repository.ts'
 /** Upserts of Shopify rows (updated_at-guarded, batched), shared by sync and webhooks. */
 export {
   upsertCustomers,
@@ -67,7 +82,10 @@ export {
   markDeleted,
 } from './store/store.repository.ts'
 /** A valid Admin API token per tenant, refreshing expiring tokens once under a row lock. */
-export { createShopAccessService, MissingCredentialsError } from './credentials/shop-access.service.ts'
+export {
+  createShopAccessService,
+  MissingCredentialsError,
+} from './credentials/shop-access.service.ts'
 export type { ShopAccessService, ShopAccess } from './credentials/shop-access.service.ts'
 /** Ingestion: bulk backfill/reconcile and paged incremental sync, single-flight per resource. */
 export { createSyncService, SyncStoppedError, DEFAULT_SYNC_OPTIONS } from './sync/sync.service.ts'
@@ -79,3 +97,10 @@ export type { SyncScheduler } from './sync/sync-scheduler.ts'
 /** The API side of ingestion: trigger (enqueue only) and per-resource sync status. */
 export { createIngestService } from './sync/sync-status.service.ts'
 export type { IngestService, ResourceStatus } from './sync/sync-status.service.ts'
+/** Shopify install (OAuth authorization code grant). */
+export { createInstallService } from './install/install.service.ts'
+export type { InstallService, InstallConfig } from './install/install.service.ts'
+export { createInstallRepository } from './install/install.repository.ts'
+export { createBulkFinishSignal } from './webhooks/bulk-finish-signal.ts'
+export type { BulkFinishSignal } from './webhooks/bulk-finish-signal.ts'
+export { removeQueuedTenantJobs } from './webhooks/tenant-jobs.ts'

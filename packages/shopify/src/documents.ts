@@ -96,8 +96,25 @@ export const BULK_CANCEL = `mutation XenoBulkCancel($id: ID!) {
   bulkOperationCancel(id: $id) { bulkOperation { id status } userErrors { field message } }
 }`
 
+/** The app's webhook subscriptions on a shop (to register idempotently after install). */
+export const WEBHOOK_SUBSCRIPTIONS = `query XenoWebhookSubscriptions($after: String) {
+  webhookSubscriptions(first: 100, after: $after) {
+    nodes { id topic uri }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+
+export const WEBHOOK_SUBSCRIPTION_CREATE = `mutation XenoWebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $uri: String!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: { uri: $uri, format: JSON }) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}`
+
 /** Every operation document, for the schema-validation test. */
 export const ALL_DOCUMENTS: Record<string, string> = {
+  WEBHOOK_SUBSCRIPTIONS,
+  WEBHOOK_SUBSCRIPTION_CREATE,
   SHOP_QUERY,
   CUSTOMERS_PAGE,
   PRODUCTS_PAGE,

@@ -38,3 +38,15 @@ export { webhookHmac, verifyWebhookHmac } from './webhooks/hmac.ts'
 export * from './webhooks/topics.ts'
 /** REST JSON parsing that keeps 64-bit ids exact. */
 export { parseShopifyJson } from './json.ts'
+/** OAuth: authorize URL, callback HMAC, code exchange, scope check; the admin-origin fetch. */
+export {
+  authorizeUrl,
+  oauthQueryHmac,
+  verifyOAuthQuery,
+  exchangeAuthorizationCode,
+  createAdminFetch,
+  missingScopes,
+  OAUTH_TIMESTAMP_TOLERANCE_SEC,
+} from './oauth.ts'
+/** Idempotent webhook subscription registration after install. */
+export { registerWebhooks, webhookUri } from './webhooks/subscriptions.ts'

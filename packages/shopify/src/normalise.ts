@@ -253,7 +253,8 @@ export function productFromRest(p: Json): ProductRow {
     productType: str(p.product_type),
     vendor: str(p.vendor),
     status: lower(str(p.status)),
-    createdAt: utc(String(p.created_at)),
+    // Shopify's own products/create sample carries created_at: null.
+    createdAt: utc(String(p.created_at ?? p.published_at ?? p.updated_at)),
     updatedAt: utc(String(p.updated_at)),
     publishedAt: optUtc(str(p.published_at)),
   }

@@ -158,6 +158,22 @@ export const CROSS_TENANT_ROUTES: Record<string, CrossTenantCase> = {
       url: `/api/tenants/${a.tenantId}/compliance/requests/00000000-0000-4000-8000-000000000001`,
     }),
   },
+  // Shopify install (routes/shopify.routes.ts): public by design (Shopify authenticates the
+  // merchant); B can start an install only for a shop it names, and a forged callback is refused.
+  'GET /api/shopify/install': {
+    build: () => ({ url: '/api/shopify/install?shop=someone-else-store' }),
+    denied: false, // a 302 to Shopify for the shop B named; nothing of A in it
+  },
+  'GET /api/shopify/callback': {
+    build: (a) => ({
+      url: `/api/shopify/callback?code=x&shop=${a.shopDomain}&state=${'0'.repeat(64)}&timestamp=${Math.floor(Date.now() / 1000)}&hmac=${'0'.repeat(64)}`,
+    }),
+  },
+  'GET /api/shopify/installed': {
+    build: () => ({ url: '/api/shopify/installed?shop=b-store' }),
+    denied: false,
+  },
+  'GET /api/debug/oauth-config': { build: () => ({ url: '/api/debug/oauth-config' }) },
   'GET /api/tenant/lookup': {
     build: (a) => ({ url: `/api/tenant/lookup?shop=${a.shopDomain}` }),
     denied: false,
