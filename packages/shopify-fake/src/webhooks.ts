@@ -10,8 +10,10 @@ export const webhookHmac = (secret: string, body: string | Buffer): string =>
 
 /** Knobs for delivery misbehaviour (all off by default). */
 export type DeliveryKnobs = {
-  /** Probability a delivery is sent twice (same webhook id). */
+  /** Probability a delivery is sent again (same webhook id), once per extra copy allowed. */
   duplicateRate?: number
+  /** Most copies of one delivery (default 2): each copy past the first is another duplicateRate draw. */
+  maxCopies?: number
   /** Extra delay in fake ms before the first attempt. */
   delayMs?: number
   /** Random extra delay up to this many fake ms per delivery (reorders deliveries). */
@@ -142,7 +144,9 @@ export function createWebhookSender(
       })
     }
     const delay = (knobs.delayMs ?? 0) + Math.floor(rng.next() * (knobs.reorderJitterMs ?? 0))
-    const copies = rng.chance(knobs.duplicateRate ?? 0) ? 2 : 1
+    let copies = 1
+    for (let extra = 1; extra < (knobs.maxCopies ?? 2); extra++)
+      if (rng.chance(knobs.duplicateRate ?? 0)) copies++
     for (let c = 0; c < copies; c++) {
       if (delay > 0) clock.setTimer(() => attempt(0), delay)
       else attempt(0)

@@ -32,7 +32,7 @@ import {
   type TenantRole,
 } from '@xeno/core'
 import { createIngestService, createSyncScheduler } from '@xeno/core'
-import { createProducer, createRedis } from '@xeno/queues'
+import { createProducer, createRedis, type Producer } from '@xeno/queues'
 import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
 import { buildApp, type App, type AppDeps } from '../../src/app.ts'
 import { ADMIN_COOKIE, TENANT_COOKIE, type AuthLimits } from '../../src/plugins/auth.ts'
@@ -66,9 +66,9 @@ export type TestAppOptions = {
   hasher?: PasswordHasher
   /**
    * Extra or replacement dependencies for buildApp (other features' services); a function gets
-   * the test database (runtime role) to build them on.
+   * the test database (runtime role) and the app's BullMQ producer to build them on.
    */
-  deps?: Partial<AppDeps> | ((ctx: { db: Database }) => Partial<AppDeps>)
+  deps?: Partial<AppDeps> | ((ctx: { db: Database; producer: Producer }) => Partial<AppDeps>)
   /** BullMQ prefix of the ingest producer (default: a fresh test prefix). */
   queuePrefix?: string
 }
@@ -147,7 +147,7 @@ export async function buildTestApp(t: Test, options: TestAppOptions = {}) {
       cookieSecure: options.cookieSecure ?? true,
       limits: { ...GENEROUS, ...options.limits },
     },
-    ...(typeof options.deps === 'function' ? options.deps({ db }) : options.deps),
+    ...(typeof options.deps === 'function' ? options.deps({ db, producer }) : options.deps),
   })
   t.teardown(() => app.close())
 

@@ -1,0 +1,219 @@
+// Webhooks end to end: the fake Shopify delivers every change 1–3 times, shuffled over a day of
+// fake time, to the real API over HTTP; a worker process (apps/worker/src/main.ts, as in
+// production) applies the inbox. The final database equals the fake's truth and every delivery's
+// effect is applied once.
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import {
+  createComplianceRepository,
+  createTenantRepository,
+  createWebhookIntakeService,
+  createWebhookReceiptRepository,
+  createWebhookSweeper,
+} from '@xeno/core'
+import { TEST_RUNTIME_ROLE } from '@xeno/db/testing'
+import { createLogger } from '@xeno/logger'
+import { createShopifyAdmin, registerWebhooks } from '@xeno/shopify'
+import { createFakeShopify } from '@xeno/shopify-fake'
+import {
+  dbSnapshot,
+  diffSnapshots,
+  truthSnapshot,
+  type Snapshot,
+} from '../../../packages/core/test/support/truth.ts'
+import { buildTestApp } from './support/app.ts'
+import { testEnv } from './support/env.ts'
+import { startProcess } from './support/process.ts'
+
+const WORKER = fileURLToPath(new URL('../../worker/src/main.ts', import.meta.url))
+const SECRET = 'fake-client-secret'
+const DAY = 86_400_000
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Customers' lifetime stats are not in webhook payloads (only a sync brings them): compare the rest. */
+function withoutLifetimeStats(s: Snapshot): Snapshot {
+  const customers = new Map<string, string>()
+  for (const [id, v] of s.customers) {
+    const row = JSON.parse(v) as unknown[]
+    row.splice(6, 2)
+    customers.set(id, JSON.stringify(row))
+  }
+  return { ...s, customers }
+}
+
+t.test(
+  'duplicated, shuffled and day-late webhooks converge on the truth, applied once',
+  async (t) => {
+    const fake = await createFakeShopify({ clock: { auto: false }, seed: 11 })
+    t.teardown(() => fake.close())
+    const domain = `wh${randomBytes(3).toString('hex')}.myshopify.com`
+    const shop = fake.createShop({ domain, seed: 5, orders: 0, customers: 0, products: 0 })
+    const logger = createLogger({ level: 'silent' })
+    const prefixName = `xeno-wh-${randomBytes(4).toString('hex')}`
+
+    const h = await buildTestApp(t, {
+      queuePrefix: `{${prefixName}}`,
+      deps: ({ db, producer }) => {
+        const receipts = createWebhookReceiptRepository(db)
+        const tenants = createTenantRepository(db)
+        return {
+          webhooks: {
+            intake: createWebhookIntakeService({
+              receipts,
+              producer: producer,
+              secrets: [SECRET],
+              findTenantByShop: (s) => tenants.findTenantByShopDomain(s),
+              logger,
+            }),
+            sweeper: createWebhookSweeper({ receipts, producer: producer, logger }),
+            compliance: createComplianceRepository(db),
+          },
+        }
+      },
+    })
+    const tenant = await h.tenant(domain)
+    await h.ownerQuery(`UPDATE tenants SET status = 'active' WHERE id = $1`, [tenant.id])
+    await h.app.listen({ port: 0, host: '127.0.0.1' })
+    const apiOrigin = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`
+
+    const admin = createShopifyAdmin({
+      clientId: 'fake-client-id',
+      clientSecret: SECRET,
+      adminOrigin: fake.origin,
+    })
+    const subs = await registerWebhooks(admin.forShop(domain, shop.accessToken), apiOrigin)
+    t.equal(subs.created.length, 14)
+
+    const appUrl = new URL(h.ownerUrl)
+    appUrl.username = TEST_RUNTIME_ROLE
+    appUrl.password = TEST_RUNTIME_ROLE
+    const worker = startProcess(
+      WORKER,
+      testEnv({
+        DATABASE_URL: appUrl.toString(),
+        QUEUE_PREFIX: prefixName,
+        SHOPIFY_CLIENT_SECRET: SECRET,
+        SHOPIFY_ADMIN_ORIGIN: fake.origin,
+      }),
+      ['--queues', 'webhooks', '--concurrency', '4'],
+    )
+    t.teardown(async () => {
+      if (worker.child.exitCode === null) {
+        worker.child.kill('SIGTERM')
+        await worker.exited
+      }
+    })
+
+    // Every delivery: up to 3 copies, each up to a day late (so arrival order is shuffled).
+    fake.setWebhookKnobs(domain, { duplicateRate: 0.5, maxCopies: 3, reorderJitterMs: DAY })
+    const store = fake.shop(domain)
+    const tick = () => fake.clock.advance(1_500) // distinct updated_at seconds per change
+    const products = []
+    for (let i = 0; i < 4; i++) {
+      products.push(store.createProduct({ title: `Board ${i}`, price: 1000 + i * 250 }))
+      tick()
+    }
+    const customers = []
+    for (let i = 0; i < 5; i++) {
+      customers.push(
+        store.createCustomer({
+          firstName: `Ann${i}`,
+          lastName: 'Lee',
+          email: `ann${i}@example.com`,
+        }),
+      )
+      tick()
+    }
+    const orders = []
+    for (let i = 0; i < 12; i++) {
+      orders.push(
+        store.createOrder({
+          customerId: i % 4 === 3 ? null : customers[i % customers.length]!.id,
+          lineItems: [{ productId: products[i % products.length]!.id, quantity: 1 + (i % 3) }],
+          test: i === 5,
+        }),
+      )
+      tick()
+    }
+    store.updateOrder(orders[0]!.id, { tags: ['vip'], email: 'changed@example.com' })
+    tick()
+    store.refundOrder(orders[1]!.id)
+    tick()
+    store.refundOrder(orders[2]!.id, { shipping: true })
+    tick()
+    store.cancelOrder(orders[3]!.id, { refund: true })
+    tick()
+    store.cancelOrder(orders[4]!.id, {})
+    tick()
+    store.deleteOrder(orders[6]!.id)
+    tick()
+    store.updateCustomer(customers[0]!.id, { lastName: 'Changed' })
+    tick()
+    store.deleteCustomer(customers[4]!.id)
+    tick()
+    store.updateProduct(products[0]!.id, { title: 'Board 0 v2' })
+    tick()
+    store.deleteProduct(products[3]!.id)
+    tick()
+    store.updateOrder(orders[0]!.id, { tags: ['vip', 'again'] })
+    tick()
+
+    // A day and more passes: everything is delivered, in shuffled order, duplicates included.
+    fake.clock.advance(2 * DAY)
+    await fake.webhooks.idle()
+    const deliveries = fake.webhooks.records().filter((r) => r.shop === domain)
+    t.ok(deliveries.length >= 40, `${deliveries.length} deliveries`)
+    t.ok(
+      deliveries.every((r) => r.state === 'delivered'),
+      'every delivery acknowledged with 2xx',
+    )
+    const copies = deliveries.reduce((n, r) => n + r.attempts.length, 0)
+    t.ok(
+      copies > deliveries.length,
+      `duplicates were sent (${copies} posts for ${deliveries.length} webhooks)`,
+    )
+
+    // Wait for the worker to apply the inbox.
+    const deadline = Date.now() + 60_000
+    let pending = -1
+    while (Date.now() < deadline) {
+      const [row] = await h.ownerQuery<{ n: number }>(
+        `SELECT count(*)::int AS n FROM webhook_receipts WHERE tenant_id = $1 AND status = 'received'`,
+        [tenant.id],
+      )
+      pending = row!.n
+      if (pending === 0) break
+      await sleep(250)
+    }
+    t.equal(pending, 0, 'the inbox drained')
+
+    const receipts = await h.ownerQuery<{ webhook_id: string; status: string; attempts: number }>(
+      'SELECT webhook_id, status, attempts FROM webhook_receipts WHERE tenant_id = $1',
+      [tenant.id],
+    )
+    t.equal(
+      receipts.length,
+      deliveries.length,
+      'one receipt per webhook id, however many copies arrived',
+    )
+    t.same(new Set(receipts.map((r) => r.webhook_id)), new Set(deliveries.map((d) => d.webhookId)))
+    t.ok(
+      receipts.every((r) => r.status === 'processed'),
+      'every receipt processed',
+    )
+
+    const diff = diffSnapshots(
+      withoutLifetimeStats(await truthSnapshot(fake.origin, domain)),
+      withoutLifetimeStats(await dbSnapshot(h.ownerUrl, tenant.id)),
+    )
+    t.same(diff, [], 'database equals the fake truth')
+    const [deleted] = await h.ownerQuery<{ n: number }>(
+      `SELECT count(*)::int AS n FROM orders WHERE tenant_id = $1 AND deleted_at IS NOT NULL`,
+      [tenant.id],
+    )
+    t.equal(deleted?.n, 1, 'the deleted order stays deleted')
+    t.equal(worker.child.exitCode, null, 'worker still running')
+  },
+)
