@@ -154,8 +154,16 @@ export function createShopifyAdmin(opts: ShopifyAdminOptions) {
         try {
           const res = await client.request<T>(query, { variables, retries: 0, signal })
           const ext = res.extensions as
-            { cost?: { requestedQueryCost?: number; throttleStatus?: ThrottleStatus } } | undefined
+            | {
+                cost?: {
+                  requestedQueryCost?: number
+                  actualQueryCost?: number | null
+                  throttleStatus?: ThrottleStatus
+                }
+              }
+            | undefined
           if (ext?.cost?.throttleStatus) b.update(ext.cost.throttleStatus)
+          if (typeof ext?.cost?.actualQueryCost === 'number') b.spent(ext.cost.actualQueryCost)
           if (typeof ext?.cost?.requestedQueryCost === 'number')
             expected.set(key, ext.cost.requestedQueryCost)
           if (res.data === undefined || res.data === null)
@@ -290,7 +298,9 @@ function classify(err: unknown): Classified {
         kind: 'fatal',
         error: new ShopifyShopUnavailableError(`shop unavailable (${code})`, code),
       }
-    if (code >= 500 || code === 408) return { kind: 'retry', reason: `http ${code}` }
+    // A 2xx that still failed is an unreadable (truncated, non-JSON) body: transient.
+    if (code >= 500 || code === 408 || (code >= 200 && code < 300))
+      return { kind: 'retry', reason: `http ${code}` }
     return { kind: 'fatal', error: new ShopifyQueryError(`http ${code}`) }
   }
   if (err instanceof HttpRequestError) return { kind: 'retry', reason: 'connection failed' }

@@ -15,6 +15,7 @@ export function createThrottleBudget(now: () => number = () => performance.now()
   let reserved = 0
   let throttledMs = 0
   let throttledCount = 0
+  let pointsUsed = 0
 
   const estimate = (t: number): number =>
     state ? Math.min(state.max, state.available + (state.rate * (t - state.at)) / 1000) : Infinity
@@ -55,10 +56,19 @@ export function createThrottleBudget(now: () => number = () => performance.now()
       )
       return ms
     },
+    /** Records a response's actual cost. */
+    spent(points: number): void {
+      pointsUsed += points
+    },
     addWaited(ms: number): void {
       throttledMs += ms
     },
-    stats: () => ({ throttledMs, throttledCount, available: state ? estimate(now()) : null }),
+    stats: () => ({
+      throttledMs,
+      throttledCount,
+      pointsUsed,
+      available: state ? estimate(now()) : null,
+    }),
     status: () => state,
   }
 }

@@ -367,7 +367,7 @@ export function createSyncRepository(db: Database) {
       conn: HeldConnection,
       tenantId: string,
       resource: DataResource,
-      v: { snapshotAt: Date; runId: string; deleteMissing: boolean },
+      v: { snapshotAt: Date; cursorAt: Date; runId: string; deleteMissing: boolean },
     ): Promise<{ written: number; deleted: number; staged: number }> {
       return conn.transaction().execute(async (trx) => {
         await sql`SELECT set_config('app.tenant_id', ${tenantId}, true)`.execute(trx)
@@ -426,7 +426,7 @@ export function createSyncRepository(db: Database) {
         const staged = await sql<{ n: string }>`SELECT count(*) AS n FROM s_rows`.execute(trx)
         const n = Number(written.numAffectedRows ?? 0)
         await sql`UPDATE sync_checkpoints SET
-            cursor_updated_at = GREATEST(coalesce(cursor_updated_at, '-infinity'), ${v.snapshotAt}::timestamptz),
+            cursor_updated_at = GREATEST(coalesce(cursor_updated_at, '-infinity'), ${v.cursorAt}::timestamptz),
             cursor_id = 0, bulk_operation_id = NULL, bulk_mode = NULL, bulk_started_at = NULL,
             rows_synced = rows_synced + ${n}, pages = pages + 1, updated_at = now()
           WHERE tenant_id = ${tenantId} AND resource = ${resource}`.execute(trx)

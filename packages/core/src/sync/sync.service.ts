@@ -362,6 +362,7 @@ export function createSyncService(deps: SyncServiceDeps) {
       log.info({ operationId: cp.bulkOperationId }, 'bulk operation resumed')
     }
     const opId = cp.bulkOperationId!
+    // Our clock: rows written before it and absent from the snapshot are deletions.
     const snapshotAt = cp.bulkStartedAt ?? now()
     const op = await waitForBulkOperation(client, opId, {
       signal,
@@ -392,6 +393,8 @@ export function createSyncService(deps: SyncServiceDeps) {
       if (op.url) staged = await stream(conn, resource, op.url, signal)
       const merged = await repo.mergeStage(conn, tenantId, resource, {
         snapshotAt,
+        // Shopify's clock: the incremental sync continues from when the snapshot was taken.
+        cursorAt: new Date(Date.parse(op.createdAt)),
         runId,
         deleteMissing: true,
       })
