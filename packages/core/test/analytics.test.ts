@@ -31,6 +31,11 @@ import {
 const tdb = await createTestDatabase()
 t.teardown(tdb.close)
 const analytics = createAnalyticsService({ db: tdb.db })
+// The bounded top-customer search, forced on every range and in small steps.
+const bounded = createAnalyticsService({
+  db: tdb.db,
+  ranking: { scanMaxOrders: 0, candidateBatch: 7 },
+})
 const events = createEventsService({ db: tdb.db, now: () => new Date('2030-01-01T00:00:00Z') })
 
 const SHOPS = [
@@ -217,8 +222,10 @@ function expectedTopCustomers(s: Seeded, from: string, to: string, limit: number
     const p = per.get(o.customerId) ?? { orders: 0, gross: 0n, refunds: 0n }
     p.orders++
     p.gross += BigInt(o.total)
-    for (const r of o.refunds)
-      if (localDate(r.createdAt, s.zone) <= to) p.refunds += BigInt(r.amount)
+    for (const r of o.refunds) {
+      const rd = localDate(r.createdAt, s.zone)
+      if (rd >= from && rd <= to) p.refunds += BigInt(r.amount)
+    }
     per.set(o.customerId, p)
   }
   const byId = new Map(s.customers.map((c) => [c.id, c]))
@@ -417,6 +424,20 @@ for (const shop of SHOPS) {
 
     const top = await analytics.topCustomers(s.tenantId, { from, to, limit: 10 })
     t.strictSame(top.customers, expectedTopCustomers(s, from, to, 10), 'top customers')
+    for (const limit of [1, 10, 100]) {
+      const viaBound = await bounded.topCustomers(s.tenantId, { from, to, limit })
+      t.strictSame(
+        viaBound.customers,
+        expectedTopCustomers(s, from, to, limit),
+        `top ${limit} customers by bounded search`,
+      )
+    }
+    const whole = { from: addDays(from, -200), to: addDays(to, 200), limit: 7 }
+    t.strictSame(
+      (await bounded.topCustomers(s.tenantId, whole)).customers,
+      expectedTopCustomers(s, whole.from, whole.to, 7),
+      'top customers over all history, bounded',
+    )
     const products = await analytics.topProducts(s.tenantId, { from, to, limit: 10 })
     t.strictSame(products.products, expectedTopProducts(s, from, to, 10), 'top products')
   })

@@ -77,8 +77,10 @@ export interface ComplianceRequests {
 }
 
 export interface CustomerOrderStats {
+  countedGross: Generated<Numeric>;
   countedOrders: number;
   customerId: Int8;
+  orderDays: Generated<string>;
   tenantId: string;
 }
 

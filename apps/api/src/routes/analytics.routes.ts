@@ -218,9 +218,9 @@ ${REVENUE_DEFS}
           description: `${COMMON}
 
 - **net_spend** = Σ total_price of the customer's counted orders processed in the range, less
-  the refunds of those orders created before the range ended (a range in the past keeps its
-  answer). Sorted by net_spend descending, ties by customer id ascending; \`limit\` 1–100,
-  default 5.
+  the refunds of those orders created in the range (as net_sales counts refunds by their own
+  date; a range in the past keeps its answer). Sorted by net_spend descending, ties by customer
+  id ascending; \`limit\` 1–100, default 5.
 - **lifetime_amount_spent** = Shopify's \`amount_spent\` of the customer (null when the customer
   is not synced).`,
           params,

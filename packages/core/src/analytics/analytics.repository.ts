@@ -14,6 +14,9 @@ export type RangeQuery = {
   from: string
   to: string
   granularity: Granularity
+  /** First instant of `from` and of the day after `to` in the zone (see rangeInstants). */
+  start: string
+  end: string
 }
 
 // A counted order: not a test, not deleted, not cancelled (DESIGN.md §6).
@@ -29,8 +32,10 @@ const dayStart = (date: RawBuilder<unknown> | string, zone: string) =>
   sql`((${date})::date::timestamp AT TIME ZONE ${zone})`
 
 // Rows per bucket: every local day of the range, labelled with its bucket's first day.
+// Materialised, so joins see plain date columns: under row-level security only leakproof
+// conditions become index conditions, and a timestamp→date cast is not one.
 const bucketsCte = (q: RangeQuery) => sql`
-  days AS (
+  days AS MATERIALIZED (
     SELECT d::date AS day, date_trunc(${q.granularity}, d)::date AS bucket
     FROM generate_series(${q.from}::date::timestamp, ${q.to}::date::timestamp, interval '1 day') AS d
   )`
@@ -53,6 +58,11 @@ export async function lockTenantRollups(trx: Tx, tenantId: string): Promise<void
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${'analytics:' + tenantId}, 0))`.execute(
     trx,
   )
+}
+
+/** Room for the range aggregations of one analytics request (hash aggregates stay in memory). */
+export async function tuneReadTransaction(trx: Tx): Promise<void> {
+  await sql`SELECT set_config('work_mem', '64MB', true)`.execute(trx)
 }
 
 /** The shop's zone and currency, or undefined for an unknown (or other) tenant. */
@@ -165,18 +175,25 @@ export async function rebuildOrderDays(
     GROUP BY 2, 3`.execute(trx)
 }
 
-/** Recomputes customer_order_stats (counted orders ever) for some or all customers. */
+/**
+ * Recomputes customer_order_stats for some or all customers: counted orders ever, their gross,
+ * and the local days they were processed on.
+ */
 export async function rebuildCustomerStats(
   trx: Tx,
   tenantId: string,
+  zone: string,
   customerIds: string[] | 'all',
 ): Promise<void> {
   if (customerIds !== 'all' && customerIds.length === 0) return
   const only = customerIds === 'all' ? sql`TRUE` : sql`customer_id = ANY(${customerIds}::bigint[])`
   await sql`DELETE FROM customer_order_stats WHERE tenant_id = ${tenantId} AND ${only}`.execute(trx)
   await sql`
-    INSERT INTO customer_order_stats (tenant_id, customer_id, counted_orders)
-    SELECT ${tenantId}::uuid, o.customer_id, count(*)
+    INSERT INTO customer_order_stats (tenant_id, customer_id, counted_orders, counted_gross,
+      order_days)
+    SELECT ${tenantId}::uuid, o.customer_id, count(*), sum(o.total_price),
+      range_agg(daterange(${localDay(col('o.processed_at'), zone)},
+        ${localDay(col('o.processed_at'), zone)}, '[]'))
     FROM orders o
     WHERE o.tenant_id = ${tenantId} AND o.customer_id IS NOT NULL AND ${counted('o')} AND ${only}
     GROUP BY o.customer_id`.execute(trx)
@@ -213,6 +230,27 @@ export async function localDays(trx: Tx, zone: string, instants: Date[]): Promis
 
 // ---------------------------------------------------------------- read side
 
+/** The first instant of `from` and of the day after `to`, in the zone. */
+export async function rangeInstants(
+  trx: Tx,
+  zone: string,
+  from: string,
+  to: string,
+): Promise<{ start: string; end: string }> {
+  const { rows } = await sql<{ start: string; end: string }>`
+    SELECT to_json(${dayStart(from, zone)})#>>'{}' AS start,
+      to_json(${dayStart(sql`${to}::date + 1`, zone)})#>>'{}' AS end`.execute(trx)
+  return rows[0]!
+}
+
+// Rollup rows of the range, filtered by plain parameters (index conditions under RLS).
+const dailyIn = (q: RangeQuery) => sql`
+  dm AS (
+    SELECT day, financial_status, fulfillment_status, orders, gross_sales, refunds
+    FROM daily_metrics
+    WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date
+  )`
+
 export type RevenueRow = {
   start: string
   end: string
@@ -230,13 +268,16 @@ export type RevenueRow = {
 /** gross_sales, refunds, net_sales, orders, aov per bucket, with running totals in the range. */
 export async function revenueSeries(trx: Tx, q: RangeQuery): Promise<RevenueRow[]> {
   const { rows } = await sql<RevenueRow>`
-    WITH ${bucketsCte(q)},
+    WITH ${bucketsCte(q)}, ${dailyIn(q)},
+    per_day AS (
+      SELECT day, sum(orders) AS orders, sum(gross_sales) AS gross, sum(refunds) AS refunds
+      FROM dm GROUP BY day
+    ),
     per_bucket AS (
       SELECT d.bucket, min(d.day) AS first_day, max(d.day) AS last_day,
         coalesce(sum(m.orders), 0)::int AS orders,
-        coalesce(sum(m.gross_sales), 0) AS gross, coalesce(sum(m.refunds), 0) AS refunds
-      FROM days d
-      LEFT JOIN daily_metrics m ON m.tenant_id = ${q.tenantId} AND m.day = d.day
+        coalesce(sum(m.gross), 0) AS gross, coalesce(sum(m.refunds), 0) AS refunds
+      FROM days d LEFT JOIN per_day m ON m.day = d.day
       GROUP BY d.bucket
     )
     SELECT first_day::text AS start, last_day::text AS end, orders,
@@ -263,15 +304,18 @@ export type StatusRow = {
 /** Counted orders per bucket and (financial, fulfilment) status; one null row for empty buckets. */
 export async function orderStatusSeries(trx: Tx, q: RangeQuery): Promise<StatusRow[]> {
   const { rows } = await sql<StatusRow>`
-    WITH ${bucketsCte(q)},
-    spans AS (SELECT bucket, min(day) AS first_day, max(day) AS last_day FROM days GROUP BY bucket)
+    WITH ${bucketsCte(q)}, ${dailyIn(q)},
+    spans AS (SELECT bucket, min(day) AS first_day, max(day) AS last_day FROM days GROUP BY bucket),
+    per_bucket AS (
+      SELECT d.bucket, m.financial_status, m.fulfillment_status, sum(m.orders)::int AS orders
+      FROM dm m JOIN days d ON d.day = m.day
+      WHERE m.orders > 0
+      GROUP BY 1, 2, 3
+    )
     SELECT s.first_day::text AS start, s.last_day::text AS end,
-      m.financial_status, m.fulfillment_status, coalesce(sum(m.orders), 0)::int AS orders
-    FROM spans s
-    LEFT JOIN days d ON d.bucket = s.bucket
-    LEFT JOIN daily_metrics m ON m.tenant_id = ${q.tenantId} AND m.day = d.day AND m.orders > 0
-    GROUP BY s.bucket, s.first_day, s.last_day, m.financial_status, m.fulfillment_status
-    ORDER BY s.bucket, m.financial_status, m.fulfillment_status`.execute(trx)
+      p.financial_status, p.fulfillment_status, coalesce(p.orders, 0) AS orders
+    FROM spans s LEFT JOIN per_bucket p ON p.bucket = s.bucket
+    ORDER BY s.bucket, p.financial_status, p.fulfillment_status`.execute(trx)
   return rows
 }
 
@@ -293,57 +337,96 @@ export type Totals = {
  * Summary figures for one range. customers_ordered: distinct customers with a counted order
  * processed in the range (guest orders have none); returning: those with ≥ 2 counted orders ever.
  */
-export async function totals(
-  trx: Tx,
-  tenantId: string,
-  zone: string,
-  from: string,
-  to: string,
-): Promise<Totals> {
-  const start = dayStart(from, zone)
-  const end = dayStart(sql`${to}::date + 1`, zone)
+export async function totals(trx: Tx, q: Omit<RangeQuery, 'granularity'>): Promise<Totals> {
   const { rows } = await sql<Totals>`
     WITH money AS (
       SELECT coalesce(sum(orders), 0)::int AS orders, coalesce(sum(gross_sales), 0) AS gross,
         coalesce(sum(refunds), 0) AS refunds
       FROM daily_metrics
-      WHERE tenant_id = ${tenantId} AND day BETWEEN ${from}::date AND ${to}::date
+      WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date
     ),
     buyers AS (
-      SELECT DISTINCT o.customer_id FROM orders o
-      WHERE o.tenant_id = ${tenantId} AND ${counted('o')} AND o.customer_id IS NOT NULL
-        AND o.processed_at >= ${start} AND o.processed_at < ${end}
-    ),
-    buyer_counts AS (
       SELECT count(*)::int AS customers,
-        count(*) FILTER (WHERE s.counted_orders >= 2)::int AS returning
-      FROM buyers b
-      LEFT JOIN customer_order_stats s ON s.tenant_id = ${tenantId} AND s.customer_id = b.customer_id
+        count(*) FILTER (WHERE counted_orders >= 2)::int AS returning
+      FROM customer_order_stats
+      WHERE tenant_id = ${q.tenantId}
+        AND order_days && daterange(${q.from}::date, ${q.to}::date, '[]')
     )
     SELECT m.orders, m.gross::text AS gross_sales, m.refunds::text AS refunds,
       (m.gross - m.refunds)::text AS net_sales,
       CASE WHEN m.orders = 0 THEN NULL ELSE round(m.gross / m.orders, 2)::text END AS aov,
-      bc.customers AS customers_ordered, bc.returning AS returning_customers,
-      CASE WHEN bc.customers = 0 THEN NULL
-        ELSE round(bc.returning::numeric / bc.customers, 4)::float8 END AS returning_customer_rate,
-      (SELECT count(*)::int FROM customers c WHERE c.tenant_id = ${tenantId}
-        AND c.deleted_at IS NULL AND c.created_at >= ${start} AND c.created_at < ${end})
-        AS new_customers,
-      (SELECT count(*)::int FROM products p WHERE p.tenant_id = ${tenantId}
-        AND p.deleted_at IS NULL AND p.created_at >= ${start} AND p.created_at < ${end})
-        AS new_products,
+      b.customers AS customers_ordered, b.returning AS returning_customers,
+      CASE WHEN b.customers = 0 THEN NULL
+        ELSE round(b.returning::numeric / b.customers, 4)::float8 END AS returning_customer_rate,
+      (SELECT count(*)::int FROM customers c WHERE c.tenant_id = ${q.tenantId}
+        AND c.deleted_at IS NULL AND c.created_at >= ${q.start}::timestamptz
+        AND c.created_at < ${q.end}::timestamptz) AS new_customers,
+      (SELECT count(*)::int FROM products p WHERE p.tenant_id = ${q.tenantId}
+        AND p.deleted_at IS NULL AND p.created_at >= ${q.start}::timestamptz
+        AND p.created_at < ${q.end}::timestamptz) AS new_products,
       (SELECT coalesce(sum(events), 0)::int FROM daily_event_metrics
-        WHERE tenant_id = ${tenantId} AND day BETWEEN ${from}::date AND ${to}::date) AS events
-    FROM money m, buyer_counts bc`.execute(trx)
+        WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date)
+        AS events
+    FROM money m, buyers b`.execute(trx)
   return rows[0]!
 }
 
-export type TopCustomerRow = {
-  customerId: string
-  orders: number
-  grossSales: string
-  refunds: string
-  netSpend: string
+// Net spend per customer in the range, written once: Σ total_price of counted orders processed
+// in the range, less the refunds of those orders created in the range. Orders and refunds are
+// aggregated apart (few refunds), then joined per customer.
+async function rankCustomers(trx: Tx, q: RangeQuery, only: string[] | null, limit: number) {
+  const who = only === null ? sql`TRUE` : sql`o.customer_id = ANY(${only}::bigint[])`
+  const inRange = sql`${counted('o')} AND o.customer_id IS NOT NULL
+    AND o.processed_at >= ${q.start}::timestamptz AND o.processed_at < ${q.end}::timestamptz
+    AND ${who}`
+  const { rows } = await sql<Ranked>`
+    WITH g AS (
+      SELECT o.customer_id, count(*) AS orders, sum(o.total_price) AS gross
+      FROM orders o
+      WHERE o.tenant_id = ${q.tenantId} AND ${inRange}
+      GROUP BY o.customer_id
+    ),
+    r AS (
+      SELECT o.customer_id, sum(r.amount) AS refunds
+      FROM refunds r
+      JOIN orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
+      WHERE r.tenant_id = ${q.tenantId}
+        AND r.created_at >= ${q.start}::timestamptz AND r.created_at < ${q.end}::timestamptz
+        AND ${inRange}
+      GROUP BY o.customer_id
+    )
+    SELECT g.customer_id::text AS customer_id, g.orders::int AS orders, g.gross::text AS gross,
+      coalesce(r.refunds, 0)::text AS refunds, (g.gross - coalesce(r.refunds, 0))::text AS net
+    FROM g LEFT JOIN r ON r.customer_id = g.customer_id
+    ORDER BY g.gross - coalesce(r.refunds, 0) DESC, g.customer_id
+    LIMIT ${limit}`.execute(trx)
+  return rows
+}
+
+type Ranked = { customerId: string; orders: number; gross: string; refunds: string; net: string }
+
+// 10⁻⁴ units as BigInt: numeric(20,4) compared exactly.
+const units = (v: string) => {
+  const [i = '0', f = ''] = v.split('.')
+  const neg = i.startsWith('-')
+  const n = BigInt(i.replace('-', '')) * 10_000n + BigInt((f + '0000').slice(0, 4))
+  return neg ? -n : n
+}
+const byNet = (a: Ranked, b: Ranked) => {
+  const d = units(b.net) - units(a.net)
+  return d !== 0n ? (d > 0n ? 1 : -1) : BigInt(a.customerId) < BigInt(b.customerId) ? -1 : 1
+}
+
+/** How top customers are found; the answer is the same either way. */
+export type RankingOptions = {
+  /** Ranges with more counted orders than this rank by bound instead of a full scan. */
+  scanMaxOrders: number
+  /** Candidates examined per step of the bounded ranking. */
+  candidateBatch: number
+}
+export const DEFAULT_RANKING: RankingOptions = { scanMaxOrders: 150_000, candidateBatch: 500 }
+
+export type TopCustomerRow = Ranked & {
   email: string | null
   firstName: string | null
   lastName: string | null
@@ -351,43 +434,75 @@ export type TopCustomerRow = {
 }
 
 /**
- * Top customers by net spend in the range: Σ total_price of their counted orders processed in
- * the range, less the refunds of those orders created before the range ended; ties by id.
+ * Top customers by net spend in the range (see rankCustomers), ties by id. A range with many orders
+ * is ranked without aggregating all of them: candidates come in order of counted_gross (every
+ * counted order ever, an upper bound of any range's net spend) until the limit-th best net
+ * spend found beats the next candidate's bound — the same answer as the full scan.
  */
 export async function topCustomers(
   trx: Tx,
   q: RangeQuery,
   limit: number,
+  ranking: RankingOptions = DEFAULT_RANKING,
 ): Promise<TopCustomerRow[]> {
-  const start = dayStart(q.from, q.zone)
-  const end = dayStart(sql`${q.to}::date + 1`, q.zone)
-  const { rows } = await sql<TopCustomerRow>`
-    WITH o AS (
-      SELECT o.id, o.customer_id, o.total_price FROM orders o
-      WHERE o.tenant_id = ${q.tenantId} AND ${counted('o')} AND o.customer_id IS NOT NULL
-        AND o.processed_at >= ${start} AND o.processed_at < ${end}
-    ),
-    r AS (
-      SELECT r.order_id, sum(r.amount) AS amount FROM refunds r
-      WHERE r.tenant_id = ${q.tenantId} AND r.created_at < ${end}
-        AND r.order_id IN (SELECT id FROM o)
-      GROUP BY r.order_id
-    ),
-    per_customer AS (
-      SELECT o.customer_id, count(*)::int AS orders, sum(o.total_price) AS gross,
-        coalesce(sum(r.amount), 0) AS refunds
-      FROM o LEFT JOIN r ON r.order_id = o.id
-      GROUP BY o.customer_id
-      ORDER BY sum(o.total_price) - coalesce(sum(r.amount), 0) DESC, o.customer_id
-      LIMIT ${limit}
-    )
-    SELECT pc.customer_id::text AS customer_id, pc.orders, pc.gross::text AS gross_sales,
-      pc.refunds::text AS refunds, (pc.gross - pc.refunds)::text AS net_spend,
-      c.email, c.first_name, c.last_name, c.amount_spent::text AS amount_spent
-    FROM per_customer pc
-    LEFT JOIN customers c ON c.tenant_id = ${q.tenantId} AND c.id = pc.customer_id
-    ORDER BY pc.gross - pc.refunds DESC, pc.customer_id`.execute(trx)
-  return rows
+  const { rows: est } = await sql<{ n: number }>`
+    SELECT coalesce(sum(orders), 0)::int AS n FROM daily_metrics
+    WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date`.execute(trx)
+  let best: Ranked[]
+  if ((est[0]?.n ?? 0) <= ranking.scanMaxOrders) best = await rankCustomers(trx, q, null, limit)
+  else {
+    best = []
+    let after: { gross: string; id: string } | null = null
+    for (;;) {
+      const cursor: ReturnType<typeof sql> =
+        after === null
+          ? sql`TRUE`
+          : sql`(counted_gross, customer_id) < (${after.gross}::numeric, ${after.id}::bigint)`
+      // Aliases differ from the columns: ORDER BY must sort the numbers, not their text.
+      const { rows: batch } = await sql<{ id: string; bound: string }>`
+        SELECT s.customer_id::text AS id, s.counted_gross::text AS bound
+        FROM customer_order_stats s
+        WHERE s.tenant_id = ${q.tenantId} AND ${cursor}
+        ORDER BY s.counted_gross DESC, s.customer_id DESC
+        LIMIT ${ranking.candidateBatch}`.execute(trx)
+      if (batch.length === 0) break
+      const found = await rankCustomers(
+        trx,
+        q,
+        batch.map((c) => c.id),
+        limit,
+      )
+      best = [...best, ...found].sort(byNet).slice(0, limit)
+      const last = batch.at(-1)!
+      after = { gross: last.bound, id: last.id }
+      const kth = best[limit - 1]
+      if (kth && units(kth.net) > units(last.bound)) break
+    }
+  }
+  if (best.length === 0) return []
+  const { rows: people } = await sql<{
+    id: string
+    email: string | null
+    firstName: string | null
+    lastName: string | null
+    amountSpent: string | null
+  }>`
+    SELECT id::text AS id, email, first_name, last_name, amount_spent::text AS amount_spent
+    FROM customers
+    WHERE tenant_id = ${q.tenantId} AND id = ANY(${best.map((b) => b.customerId)}::bigint[])`.execute(
+    trx,
+  )
+  const byId = new Map(people.map((p) => [p.id, p]))
+  return best.map((b) => {
+    const p = byId.get(b.customerId)
+    return {
+      ...b,
+      email: p?.email ?? null,
+      firstName: p?.firstName ?? null,
+      lastName: p?.lastName ?? null,
+      amountSpent: p?.amountSpent ?? null,
+    }
+  })
 }
 
 export type TopProductRow = {
@@ -427,19 +542,18 @@ export async function growthSeries(
   q: RangeQuery,
   table: 'customers' | 'products',
 ): Promise<GrowthRow[]> {
-  const start = dayStart(q.from, q.zone)
-  const end = dayStart(sql`${q.to}::date + 1`, q.zone)
   const t = sql.table(table)
   const { rows } = await sql<GrowthRow>`
     WITH ${bucketsCte(q)},
     before AS (
       SELECT count(*)::int AS n FROM ${t} x
-      WHERE x.tenant_id = ${q.tenantId} AND x.deleted_at IS NULL AND x.created_at < ${start}
+      WHERE x.tenant_id = ${q.tenantId} AND x.deleted_at IS NULL
+        AND x.created_at < ${q.start}::timestamptz
     ),
     added AS (
       SELECT ${localDay(col('x.created_at'), q.zone)} AS day, count(*)::int AS n FROM ${t} x
       WHERE x.tenant_id = ${q.tenantId} AND x.deleted_at IS NULL
-        AND x.created_at >= ${start} AND x.created_at < ${end}
+        AND x.created_at >= ${q.start}::timestamptz AND x.created_at < ${q.end}::timestamptz
       GROUP BY 1
     ),
     per_bucket AS (
@@ -460,20 +574,23 @@ export type EventRow = { start: string; end: string; eventType: string | null; e
 export async function eventSeries(trx: Tx, q: RangeQuery): Promise<EventRow[]> {
   const { rows } = await sql<EventRow>`
     WITH ${bucketsCte(q)},
-    spans AS (SELECT bucket, min(day) AS first_day, max(day) AS last_day FROM days GROUP BY bucket)
-    SELECT s.first_day::text AS start, s.last_day::text AS end, m.event_type,
-      coalesce(sum(m.events), 0)::int AS events
-    FROM spans s
-    LEFT JOIN days d ON d.bucket = s.bucket
-    LEFT JOIN daily_event_metrics m ON m.tenant_id = ${q.tenantId} AND m.day = d.day
-    GROUP BY s.bucket, s.first_day, s.last_day, m.event_type
-    ORDER BY s.bucket, m.event_type`.execute(trx)
+    spans AS (SELECT bucket, min(day) AS first_day, max(day) AS last_day FROM days GROUP BY bucket),
+    per_bucket AS (
+      SELECT d.bucket, e.event_type, sum(e.events)::int AS events
+      FROM daily_event_metrics e JOIN days d ON d.day = e.day
+      WHERE e.tenant_id = ${q.tenantId} AND e.day BETWEEN ${q.from}::date AND ${q.to}::date
+      GROUP BY 1, 2
+    )
+    SELECT s.first_day::text AS start, s.last_day::text AS end, p.event_type,
+      coalesce(p.events, 0) AS events
+    FROM spans s LEFT JOIN per_bucket p ON p.bucket = s.bucket
+    ORDER BY s.bucket, p.event_type`.execute(trx)
   return rows
 }
 
 export type FunnelRow = {
-  start: string
-  end: string
+  start: string | null
+  end: string | null
   checkoutsStarted: number
   orders: number
   rate: number | null
@@ -490,18 +607,24 @@ export async function funnelSeries(
 ): Promise<FunnelRow[]> {
   const { rows } = await sql<FunnelRow>`
     WITH ${bucketsCte(q)},
-    per_day AS (
-      SELECT d.bucket, d.day,
-        coalesce((SELECT sum(e.events) FROM daily_event_metrics e WHERE e.tenant_id = ${q.tenantId}
-          AND e.day = d.day AND e.event_type = ${checkoutEventType}), 0) AS checkouts,
-        coalesce((SELECT sum(m.orders) FROM daily_metrics m WHERE m.tenant_id = ${q.tenantId}
-          AND m.day = d.day), 0) AS orders
-      FROM days d
+    checkouts AS (
+      SELECT day, sum(events) AS n FROM daily_event_metrics
+      WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date
+        AND event_type = ${checkoutEventType}
+      GROUP BY day
+    ),
+    orders AS (
+      SELECT day, sum(orders) AS n FROM daily_metrics
+      WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date
+      GROUP BY day
     ),
     per_bucket AS (
-      SELECT bucket, min(day)::text AS first_day, max(day)::text AS last_day,
-        sum(checkouts)::int AS checkouts, sum(orders)::int AS orders
-      FROM per_day GROUP BY ROLLUP (bucket)
+      SELECT d.bucket, min(d.day)::text AS first_day, max(d.day)::text AS last_day,
+        coalesce(sum(c.n), 0)::int AS checkouts, coalesce(sum(o.n), 0)::int AS orders
+      FROM days d
+      LEFT JOIN checkouts c ON c.day = d.day
+      LEFT JOIN orders o ON o.day = d.day
+      GROUP BY ROLLUP (d.bucket)
     )
     SELECT CASE WHEN bucket IS NULL THEN NULL ELSE first_day END AS start,
       CASE WHEN bucket IS NULL THEN NULL ELSE last_day END AS end,

@@ -94,7 +94,7 @@ async function ensureRollups(trx: Tx, tenantId: string, zone: string): Promise<v
 async function rebuildAll(trx: Tx, tenantId: string, zone: string): Promise<void> {
   await repo.rebuildOrderDays(trx, tenantId, zone, { kind: 'all' })
   await repo.rebuildEventDays(trx, tenantId, zone, { kind: 'all' })
-  await repo.rebuildCustomerStats(trx, tenantId, 'all')
+  await repo.rebuildCustomerStats(trx, tenantId, zone, 'all')
   await repo.setRollupZone(trx, tenantId, zone)
 }
 
@@ -125,7 +125,7 @@ export async function refreshAnalyticsRollups(
   const extra = await repo.localDays(trx, shop.zone, changes.instants ?? [])
   const days = [...new Set([...fp.days, ...extra])]
   await repo.rebuildOrderDays(trx, tenantId, shop.zone, { kind: 'days', days })
-  await repo.rebuildCustomerStats(trx, tenantId, fp.customerIds)
+  await repo.rebuildCustomerStats(trx, tenantId, shop.zone, fp.customerIds)
 }
 
 /**
@@ -152,7 +152,12 @@ export async function refreshEventRollups(
   await repo.rebuildEventDays(trx, tenantId, shop.zone, { kind: 'days', days })
 }
 
-export type AnalyticsDeps = { db: Database; now?: () => Date }
+export type AnalyticsDeps = {
+  db: Database
+  now?: () => Date
+  /** How top customers are searched (tests force the bounded path); same answers either way. */
+  ranking?: repo.RankingOptions
+}
 
 /** Analytics of DESIGN.md §6 for one tenant: every figure in the shop's zone and currency. */
 export function createAnalyticsService(deps: AnalyticsDeps) {
@@ -167,12 +172,14 @@ export function createAnalyticsService(deps: AnalyticsDeps) {
       const shop = await shopOf(trx, tenantId)
       const r = resolveRange(input, shop.zone, now())
       await ensureRollups(trx, tenantId, shop.zone)
+      await repo.tuneReadTransaction(trx)
       const q: RangeQuery = {
         tenantId,
         zone: shop.zone,
         from: r.from,
         to: r.to,
         granularity: r.granularity,
+        ...(await repo.rangeInstants(trx, shop.zone, r.from, r.to)),
       }
       const range: ResolvedRange = {
         from: r.from,
@@ -205,8 +212,13 @@ export function createAnalyticsService(deps: AnalyticsDeps) {
       return run(tenantId, input, async (trx, q, range, days) => {
         const prevTo = isoDate(Date.parse(q.from) - DAY_MS)
         const prevFrom = isoDate(Date.parse(q.from) - days * DAY_MS)
-        const current = await repo.totals(trx, tenantId, q.zone, q.from, q.to)
-        const previous = await repo.totals(trx, tenantId, q.zone, prevFrom, prevTo)
+        const current = await repo.totals(trx, q)
+        const previous = await repo.totals(trx, {
+          ...q,
+          from: prevFrom,
+          to: prevTo,
+          ...(await repo.rangeInstants(trx, q.zone, prevFrom, prevTo)),
+        })
         return {
           range: echo(range),
           current: shapeTotals(current),
@@ -285,7 +297,7 @@ export function createAnalyticsService(deps: AnalyticsDeps) {
     /** Top customers by net spend in the range, with lifetime amount_spent. */
     async topCustomers(tenantId: string, input: RangeInput & { limit?: number }) {
       return run(tenantId, input, async (trx, q, range) => {
-        const rows = await repo.topCustomers(trx, q, limitOf(input.limit))
+        const rows = await repo.topCustomers(trx, q, limitOf(input.limit), deps.ranking)
         return {
           range: echo(range),
           customers: rows.map((r) => ({
@@ -294,9 +306,9 @@ export function createAnalyticsService(deps: AnalyticsDeps) {
             first_name: r.firstName,
             last_name: r.lastName,
             orders: r.orders,
-            gross_sales: formatMoney(r.grossSales),
+            gross_sales: formatMoney(r.gross),
             refunds: formatMoney(r.refunds),
-            net_spend: formatMoney(r.netSpend),
+            net_spend: formatMoney(r.net),
             lifetime_amount_spent: money(r.amountSpent),
           })),
         }
