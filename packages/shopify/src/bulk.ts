@@ -1,6 +1,3 @@
-import { createInterface } from 'node:readline'
-import { Readable } from 'node:stream'
-import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { backoffMs, type ShopClient } from './admin-client.ts'
 import {
   BULK_CANCEL,
@@ -100,17 +97,36 @@ export async function* streamJsonl(
           throw new ShopifyTransientError(`bulk download ${res.status}`)
         throw new ShopifyQueryError(`bulk download failed with ${res.status}`)
       }
-      const lines = createInterface({
-        input: Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
-        crlfDelay: Infinity,
-      })
-      for await (const line of lines) {
-        if (!line) continue
+      // Pull-based reading: the next chunk is fetched only when the caller asks for more lines,
+      // so a slow consumer (the database) holds back the download instead of buffering it.
+      const decoder = new TextDecoder()
+      let carry = ''
+      const emit = function* (text: string): Generator<string> {
+        let start = 0
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+          yield text.slice(start, nl)
+          start = nl + 1
+        }
+        carry = text.slice(start)
+      }
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        for (const line of emit(carry + decoder.decode(chunk, { stream: true }))) {
+          if (!line) continue
+          seen++
+          if (seen <= done) continue
+          const obj = JSON.parse(line) as Record<string, unknown>
+          done++
+          yield obj
+        }
+      }
+      const tail = carry + decoder.decode()
+      if (tail.trim()) {
         seen++
-        if (seen <= done) continue
-        const obj = JSON.parse(line) as Record<string, unknown>
-        done++
-        yield obj
+        if (seen > done) {
+          const obj = JSON.parse(tail) as Record<string, unknown>
+          done++
+          yield obj
+        }
       }
       return
     } catch (err) {
