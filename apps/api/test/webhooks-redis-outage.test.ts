@@ -116,18 +116,14 @@ t.test('Redis killed during a webhook burst: nothing acknowledged is lost', asyn
   }
   t.equal(acked.length, 150, 'every delivery acknowledged (Postgres was up)')
   t.same(other, [])
-  const stored = await h.ownerQuery<{ webhook_id: string; enqueued_at: Date | null }>(
-    'SELECT webhook_id, enqueued_at FROM webhook_receipts WHERE tenant_id = $1',
+  const stored = await h.ownerQuery<{ webhook_id: string }>(
+    'SELECT webhook_id FROM webhook_receipts WHERE tenant_id = $1',
     [tenant.id],
   )
   t.same(
     new Set(stored.map((r) => r.webhook_id)),
     new Set(acked),
     'every acknowledged webhook is in Postgres',
-  )
-  t.ok(
-    stored.filter((r) => r.enqueued_at === null).length >= 100,
-    'those after the crash were not enqueued',
   )
 
   // Redis comes back empty (no persistence): even the jobs enqueued before the crash are gone.

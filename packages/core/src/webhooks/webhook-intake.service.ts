@@ -26,7 +26,8 @@ export type WebhookIntakeDeps = {
   secrets: readonly string[]
   findTenantByShop: (shopDomain: string) => Promise<{ id: string; status: string } | undefined>
   logger: Logger
-  now?: () => Date
+  /** How long a shop → tenant answer is reused (default 30 s; unknown shops 5 s). */
+  tenantCacheMs?: number
 }
 
 const REQUIRED = ['hmac', 'topic', 'shopDomain', 'webhookId'] as const
@@ -38,7 +39,18 @@ const REQUIRED = ['hmac', 'topic', 'shopDomain', 'webhookId'] as const
  * receipts left unqueued.
  */
 export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
-  const now = deps.now ?? (() => new Date())
+  const ttl = deps.tenantCacheMs ?? 30_000
+  // Shopify sends bursts per shop; the tenant of a shop changes only at install/uninstall, and
+  // a stale answer only means a receipt lands for a tenant that is just being uninstalled.
+  const tenants = new Map<string, { value: { id: string } | undefined; until: number }>()
+  async function tenantOf(shop: string): Promise<{ id: string } | undefined> {
+    const hit = tenants.get(shop)
+    if (hit && hit.until > Date.now()) return hit.value
+    const value = await deps.findTenantByShop(shop)
+    if (tenants.size > 10_000) tenants.clear()
+    tenants.set(shop, { value, until: Date.now() + (value ? ttl : Math.min(ttl, 5_000)) })
+    return value
+  }
   return {
     async receive(
       pathTopic: string,
@@ -65,7 +77,7 @@ export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
           { field: 'topic', message: 'unsupported' },
         ])
       const shop = normalizeShopDomain(headers.shopDomain ?? '')
-      const tenant = shop ? await deps.findTenantByShop(shop) : undefined
+      const tenant = shop ? await tenantOf(shop) : undefined
       if (!tenant) {
         deps.logger.warn(
           { shop: headers.shopDomain, topic: pathTopic, webhookId: headers.webhookId },
@@ -73,15 +85,7 @@ export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
         )
         return { outcome: 'unknown-shop' }
       }
-      let text: string
-      try {
-        text = body.toString('utf8')
-        JSON.parse(text)
-      } catch {
-        throw new ValidationError('webhook body is not valid JSON', [
-          { field: 'body', message: 'invalid JSON' },
-        ])
-      }
+      const text = body.toString('utf8')
       const triggered = headers.triggeredAt ? new Date(headers.triggeredAt) : null
       let receipt
       try {
@@ -95,6 +99,13 @@ export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
           payloadText: text,
         })
       } catch (err) {
+        // Postgres parses the body as jsonb: a signed body that is not JSON (or holds a NUL
+        // character jsonb cannot store) is the sender's fault, not an outage.
+        const code = (err as { code?: string }).code
+        if (code === '22P02' || code === '22P05')
+          throw new ValidationError('webhook body is not valid JSON', [
+            { field: 'body', message: 'invalid JSON' },
+          ])
         deps.logger.error(
           { err: { message: (err as Error).message } },
           'webhook inbox insert failed',
@@ -110,7 +121,6 @@ export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
           { jobId: receipt.id },
         )
         enqueued = true
-        await deps.receipts.markEnqueued(tenant.id, receipt.id, now()).catch(() => {})
       } catch (err) {
         deps.logger.warn(
           { err: { message: (err as Error).message }, receiptId: receipt.id },

@@ -44,6 +44,9 @@ export function createWebhookReceiptRepository(db: Database) {
             apiVersion: r.apiVersion,
             triggeredAt: r.triggeredAt,
             payload: sql`${r.payloadText}::jsonb`,
+            // When the enqueue is attempted (right after this commit); the sweeper re-checks
+            // receipts still `received` once this is older than its threshold.
+            enqueuedAt: sql`now()`,
           })
           .onConflict((oc) => oc.columns(['tenantId', 'webhookId']).doNothing())
           .returning(['id', 'status'])
