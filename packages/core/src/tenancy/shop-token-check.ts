@@ -1,3 +1,4 @@
+import { SHOP_QUERY, createAdminFetch } from '@xeno/shopify'
 import { AppError, ExternalServiceError } from '../errors.ts'
 
 /** What the manual-token check reads from Shopify's `shop` object. */
@@ -5,8 +6,6 @@ export type ShopDetails = { name: string; ianaTimezone: string; currencyCode: st
 
 /** Checks an Admin API token against its shop; throws when Shopify rejects it. */
 export type CheckShopToken = (shopDomain: string, accessToken: string) => Promise<ShopDetails>
-
-const SHOP_QUERY = '{ shop { name ianaTimezone currencyCode } }'
 
 export type ShopTokenCheckerOptions = {
   apiVersion: string
@@ -25,18 +24,14 @@ function rejected(message: string): AppError {
 
 /** The production token check: one `shop` GraphQL query over real HTTP. */
 export function createShopTokenChecker(options: ShopTokenCheckerOptions): CheckShopToken {
-  const doFetch = options.fetch ?? fetch
+  // The same query the install reads, from the schema-validated document set.
+  const doFetch = createAdminFetch(options.adminOrigin, options.fetch ?? fetch)
   return async (shopDomain, accessToken) => {
-    const path = `/admin/api/${options.apiVersion}/graphql.json`
+    const url = `https://${shopDomain}/admin/api/${options.apiVersion}/graphql.json`
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
       'x-shopify-access-token': accessToken,
-    }
-    let url = `https://${shopDomain}${path}`
-    if (options.adminOrigin) {
-      url = `${options.adminOrigin.replace(/\/+$/, '')}${path}`
-      headers['x-fake-shop'] = shopDomain
     }
     let res: Response
     let body: unknown
