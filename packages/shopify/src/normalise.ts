@@ -11,7 +11,8 @@ export type CustomerRow = {
   lastName: string | null
   phone: string | null
   state: string | null
-  tags: string[]
+  /** Null when the payload does not carry tags (REST webhooks of 2026-07): stored tags are kept. */
+  tags: string[] | null
   /** Null when the source does not carry it (REST webhooks): the stored value is kept. */
   numberOfOrders: string | null
   amountSpent: string | null
@@ -232,7 +233,7 @@ export function customerFromRest(p: Json): CustomerRow {
     lastName: str(p.last_name),
     phone: str(p.phone),
     state: lower(str(p.state)),
-    tags: restTags(p.tags),
+    tags: p.tags === undefined ? null : restTags(p.tags),
     numberOfOrders: str(count),
     amountSpent:
       spent === undefined || spent === null

@@ -39,14 +39,18 @@ export async function upsertCustomers(
 ): Promise<string[]> {
   const rows = newestById(input)
   if (!rows.length) return []
-  const withStats = rows.filter((r) => r.numberOfOrders !== null && r.amountSpent !== null)
-  const without = rows.filter((r) => r.numberOfOrders === null || r.amountSpent === null)
+  // REST payloads carry neither lifetime stats nor (2026-07) tags: those columns are kept.
+  const groups = new Map<string, { stats: boolean; tags: boolean; rows: CustomerRow[] }>()
+  for (const r of rows) {
+    const stats = r.numberOfOrders !== null && r.amountSpent !== null
+    const tags = r.tags !== null
+    const key = `${stats}:${tags}`
+    let g = groups.get(key)
+    if (!g) groups.set(key, (g = { stats, tags, rows: [] }))
+    g.rows.push(r)
+  }
   const out: string[] = []
-  for (const [group, stats] of [
-    [withStats, true],
-    [without, false],
-  ] as const) {
-    if (!group.length) continue
+  for (const { stats, tags, rows: group } of groups.values()) {
     const res = await sql<{ id: string }>`
       INSERT INTO customers AS c (tenant_id, id, email, first_name, last_name, phone, state, tags,
         number_of_orders, amount_spent, created_at, updated_at, synced_at)
@@ -56,13 +60,13 @@ export async function upsertCustomers(
       FROM unnest(${col(group, 'id')}::bigint[], ${col(group, 'email')}::text[],
         ${col(group, 'firstName')}::text[], ${col(group, 'lastName')}::text[],
         ${col(group, 'phone')}::text[], ${col(group, 'state')}::text[],
-        ${group.map((r) => JSON.stringify(r.tags))}::text[],
+        ${group.map((r) => JSON.stringify(r.tags ?? []))}::text[],
         ${col(group, 'numberOfOrders')}::bigint[], ${col(group, 'amountSpent')}::numeric[],
         ${col(group, 'createdAt')}::timestamptz[], ${col(group, 'updatedAt')}::timestamptz[])
         AS u(id, email, first_name, last_name, phone, state, tags, n, spent, created_at, updated_at)
       ON CONFLICT (tenant_id, id) DO UPDATE SET
         email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name,
-        phone = excluded.phone, state = excluded.state, tags = excluded.tags,
+        phone = excluded.phone, state = excluded.state, ${tags ? sql`tags = excluded.tags,` : sql``}
         ${
           stats
             ? sql`number_of_orders = excluded.number_of_orders, amount_spent = excluded.amount_spent,`
@@ -85,7 +89,7 @@ export function customerValues(rows: CustomerRow[]) {
     FROM unnest(${col(rows, 'id')}::bigint[], ${col(rows, 'email')}::text[],
       ${col(rows, 'firstName')}::text[], ${col(rows, 'lastName')}::text[],
       ${col(rows, 'phone')}::text[], ${col(rows, 'state')}::text[],
-      ${rows.map((r) => JSON.stringify(r.tags))}::text[],
+      ${rows.map((r) => JSON.stringify(r.tags ?? []))}::text[],
       ${col(rows, 'numberOfOrders')}::bigint[], ${col(rows, 'amountSpent')}::numeric[],
       ${col(rows, 'createdAt')}::timestamptz[], ${col(rows, 'updatedAt')}::timestamptz[])
       AS u(id, email, first_name, last_name, phone, state, tags, n, spent, created_at, updated_at))`
