@@ -167,6 +167,7 @@ async function snapshot(tenantId: string): Promise<Snapshot> {
     for (const [table, order] of [
       ['daily_metrics', 'day, financial_status, fulfillment_status'],
       ['daily_product_metrics', 'day, product_id'],
+      ['monthly_product_metrics', 'month, product_id'],
       ['daily_event_metrics', 'day, event_type'],
       ['customer_order_stats', 'customer_id'],
     ] as const) {
@@ -177,6 +178,7 @@ async function snapshot(tenantId: string): Promise<Snapshot> {
       out[table] = rows.map((r: Record<string, unknown>) => ({
         ...r,
         day: r.day instanceof Date ? r.day.toISOString() : r.day,
+        month: r.month instanceof Date ? r.month.toISOString() : r.month,
       }))
     }
     return out

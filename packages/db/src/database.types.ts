@@ -140,6 +140,14 @@ export interface DailyProductMetrics {
   units: Generated<Int8>;
 }
 
+export interface MonthlyProductMetrics {
+  month: Timestamp;
+  productId: Int8;
+  revenue: Generated<Numeric>;
+  tenantId: string;
+  units: Generated<Int8>;
+}
+
 export interface OauthStates {
   createdAt: Generated<Timestamp>;
   expiresAt: Timestamp;
@@ -327,6 +335,7 @@ export interface DB {
   dailyEventMetrics: DailyEventMetrics;
   dailyMetrics: DailyMetrics;
   dailyProductMetrics: DailyProductMetrics;
+  monthlyProductMetrics: MonthlyProductMetrics;
   oauthStates: OauthStates;
   orderLineItems: OrderLineItems;
   orders: Orders;

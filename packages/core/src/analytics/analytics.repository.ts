@@ -173,6 +173,24 @@ export async function rebuildOrderDays(
     WHERE o.tenant_id = ${tenantId} AND ${counted('o')} AND li.product_id IS NOT NULL
       AND ${dayFilter(col('o.processed_at'), zone, f)}
     GROUP BY 2, 3`.execute(trx)
+  // The months those days belong to, summed again from the days.
+  const months =
+    f.kind === 'all'
+      ? sql`TRUE`
+      : sql`month IN (SELECT DISTINCT date_trunc('month', d)::date
+          FROM unnest(${f.days}::date[]) d)`
+  await sql`DELETE FROM monthly_product_metrics WHERE tenant_id = ${tenantId} AND ${months}`.execute(
+    trx,
+  )
+  await sql`
+    INSERT INTO monthly_product_metrics (tenant_id, month, product_id, units, revenue)
+    SELECT ${tenantId}::uuid, month, product_id, sum(units), sum(revenue)
+    FROM (
+      SELECT date_trunc('month', day)::date AS month, product_id, units, revenue
+      FROM daily_product_metrics WHERE tenant_id = ${tenantId}
+    ) x
+    WHERE ${months}
+    GROUP BY 2, 3`.execute(trx)
 }
 
 /**
@@ -351,6 +369,8 @@ export async function totals(trx: Tx, q: Omit<RangeQuery, 'granularity'>): Promi
       FROM customer_order_stats
       WHERE tenant_id = ${q.tenantId}
         AND order_days && daterange(${q.from}::date, ${q.to}::date, '[]')
+        -- no counted order in the range: no buyer either, skip the scan
+        AND (SELECT orders FROM money) > 0
     )
     SELECT m.orders, m.gross::text AS gross_sales, m.refunds::text AS refunds,
       (m.gross - m.refunds)::text AS net_sales,
@@ -424,7 +444,7 @@ export type RankingOptions = {
   /** Candidates examined per step of the bounded ranking. */
   candidateBatch: number
 }
-export const DEFAULT_RANKING: RankingOptions = { scanMaxOrders: 150_000, candidateBatch: 500 }
+export const DEFAULT_RANKING: RankingOptions = { scanMaxOrders: 150_000, candidateBatch: 200 }
 
 export type TopCustomerRow = Ranked & {
   email: string | null
@@ -505,6 +525,20 @@ export async function topCustomers(
   })
 }
 
+/**
+ * The whole calendar months inside [from, to]: [fullFrom, fullTo) as first days of months;
+ * empty (fullFrom = fullTo) when none.
+ */
+export function wholeMonths(from: string, to: string): { fullFrom: string; fullTo: string } {
+  const first = (y: number, m0: number) => new Date(Date.UTC(y, m0, 1)).toISOString().slice(0, 10)
+  const f = new Date(`${from}T00:00:00Z`)
+  const fullFrom = f.getUTCDate() === 1 ? from : first(f.getUTCFullYear(), f.getUTCMonth() + 1)
+  // The month of the day after `to`: `to`'s own month when `to` is not its last day.
+  const n = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000)
+  const fullTo = first(n.getUTCFullYear(), n.getUTCMonth())
+  return fullFrom < fullTo ? { fullFrom, fullTo } : { fullFrom: from, fullTo: from }
+}
+
 export type TopProductRow = {
   productId: string
   title: string | null
@@ -514,11 +548,19 @@ export type TopProductRow = {
 
 /** Top products by line-item revenue, then units, then id. */
 export async function topProducts(trx: Tx, q: RangeQuery, limit: number): Promise<TopProductRow[]> {
+  const m = wholeMonths(q.from, q.to)
   const { rows } = await sql<TopProductRow>`
-    WITH per_product AS (
-      SELECT product_id, sum(units) AS units, sum(revenue) AS revenue
-      FROM daily_product_metrics
+    WITH parts AS (
+      SELECT product_id, units, revenue FROM monthly_product_metrics
+      WHERE tenant_id = ${q.tenantId} AND month >= ${m.fullFrom}::date AND month < ${m.fullTo}::date
+      UNION ALL
+      SELECT product_id, units, revenue FROM daily_product_metrics
       WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date
+        AND (day < ${m.fullFrom}::date OR day >= ${m.fullTo}::date)
+    ),
+    per_product AS (
+      SELECT product_id, sum(units) AS units, sum(revenue) AS revenue
+      FROM parts
       GROUP BY product_id
       ORDER BY sum(revenue) DESC, sum(units) DESC, product_id
       LIMIT ${limit}

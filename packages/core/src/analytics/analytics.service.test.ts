@@ -1,6 +1,7 @@
 import t from 'tap'
 import { ValidationError } from '../errors.ts'
 import { formatMoney, resolveRange, todayIn } from './analytics.service.ts'
+import { wholeMonths } from './analytics.repository.ts'
 
 const fieldOf = (fn: () => unknown) => {
   try {
@@ -61,4 +62,13 @@ t.test('money is a decimal string with at least two decimals', async (t) => {
   t.equal(formatMoney('-3.1000'), '-3.10')
   t.equal(formatMoney('7.1250'), '7.125', 'keeps sub-cent precision that exists')
   t.equal(formatMoney('123456789012.3400'), '123456789012.34')
+})
+
+t.test('whole months inside a range', async (t) => {
+  t.same(wholeMonths('2026-02-04', '2026-03-31'), { fullFrom: '2026-03-01', fullTo: '2026-04-01' })
+  t.same(wholeMonths('2026-02-01', '2026-02-28'), { fullFrom: '2026-02-01', fullTo: '2026-03-01' })
+  t.same(wholeMonths('2026-02-02', '2026-02-27'), { fullFrom: '2026-02-02', fullTo: '2026-02-02' })
+  t.same(wholeMonths('2025-12-15', '2026-01-31'), { fullFrom: '2026-01-01', fullTo: '2026-02-01' })
+  t.same(wholeMonths('2024-11-27', '2026-11-26'), { fullFrom: '2024-12-01', fullTo: '2026-11-01' })
+  t.same(wholeMonths('2026-03-01', '2026-03-01'), { fullFrom: '2026-03-01', fullTo: '2026-03-01' })
 })
