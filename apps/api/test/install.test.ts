@@ -261,3 +261,78 @@ t.test('OAuth install against the fake Shopify over real HTTP', async (t) => {
   const bad = await get(`${origin}/api/shopify/install?shop=evil.com`)
   t.equal(bad.status, 400)
 })
+
+t.test(
+  'GET /api/debug/oauth-config: admin only, secrets redacted, misconfiguration flagged',
+  async (t) => {
+    const h = await buildTestApp(t, {
+      deps: ({ db }) => ({
+        shopify: {
+          install: createInstallService({
+            repo: createInstallRepository(db),
+            config: {
+              clientId: CLIENT_ID,
+              secrets: [SECRET],
+              scopes: 'read_orders',
+              redirectUri: 'http://wrong-host.example/cb',
+              appUrl: 'https://xeno.example',
+            },
+            exchangeCode: () => Promise.reject(new Error('unused')),
+            storeGrant: () => Promise.reject(new Error('unused')),
+            shopClient: () => ({ request: () => Promise.reject(new Error('unused')) }),
+            startSync: () => Promise.resolve(),
+            logger: createLogger({ level: 'silent' }),
+          }),
+          oauthConfig: {
+            clientId: CLIENT_ID,
+            clientSecretSet: true,
+            scopes: 'read_orders',
+            redirectUri: 'http://wrong-host.example/cb',
+            appUrl: 'https://xeno.example',
+            apiVersion: '2026-10',
+            adminOrigin: null,
+          },
+        },
+      }),
+    })
+    const anon = await h.app.inject({ method: 'GET', url: '/api/debug/oauth-config' })
+    t.equal(anon.statusCode, 401)
+    const tenant = await h.tenant()
+    const owner = await h.user(tenant.id, { role: 'owner' })
+    const asTenant = await h.app.inject({
+      method: 'GET',
+      url: '/api/debug/oauth-config',
+      headers: owner.basic,
+    })
+    t.ok(asTenant.statusCode === 401 || asTenant.statusCode === 403, 'tenant users are refused')
+    const admin = await h.admin()
+    const res = await h.app.inject({
+      method: 'GET',
+      url: '/api/debug/oauth-config',
+      headers: admin.headers,
+    })
+    t.equal(res.statusCode, 200)
+    t.notMatch(res.body, SECRET, 'the client secret never appears')
+    const body = res.json() as {
+      data: { config: { client_secret: string }; checks: { check: string; ok: boolean }[] }
+    }
+    t.equal(body.data.config.client_secret, '[redacted]')
+    const failed = body.data.checks.filter((c) => !c.ok).map((c) => c.check)
+    t.ok(
+      failed.some((c) => c.includes('host matches APP_URL')),
+      'redirect host mismatch flagged',
+    )
+    t.ok(
+      failed.some((c) => c.includes('/api/shopify/callback')),
+      'wrong callback path flagged',
+    )
+    t.ok(
+      failed.some((c) => c.includes('scopes cover')),
+      'missing scopes flagged',
+    )
+    t.ok(
+      failed.some((c) => c.includes('read_all_orders')),
+      'missing read_all_orders flagged',
+    )
+  },
+)

@@ -6,12 +6,15 @@ import { createProducer, createRedis } from '@xeno/queues'
 import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
 import {
   createComplianceRepository,
+  createHealthService,
   createTenantRepository,
   createWebhookIntakeService,
   createWebhookReceiptRepository,
   createWebhookSweeper,
 } from '@xeno/core'
 import type { Database } from '@xeno/db'
+import { createDb } from '@xeno/db'
+import { buildApp } from '../src/app.ts'
 import { buildTestApp } from './support/app.ts'
 import type { App } from '../src/app.ts'
 import { loadSamples, signedHeaders } from './support/webhooks.ts'
@@ -289,4 +292,43 @@ t.test('admin replay of a failed receipt; compliance requests are owner-only', a
   })
   t.equal(asOwner.statusCode, 200)
   t.same(asOwner.json(), { data: [] })
+})
+
+t.test('Postgres down: 503 so Shopify retries, nothing acknowledged', async (t) => {
+  const samples = await loadSamples()
+  const { db } = createDb({ url: 'postgres://xeno_app@127.0.0.1:1/none', applicationName: 't' })
+  t.teardown(() => db.destroy())
+  const redis = createRedis(testRedisUrl(), 'producer', () => {})
+  const producer = createProducer({ connection: redis, prefix: testQueuePrefix() })
+  t.teardown(async () => {
+    await producer.close()
+    redis.disconnect()
+  })
+  const receipts = createWebhookReceiptRepository(db)
+  const app = await buildApp({
+    logger,
+    health: createHealthService({ pingDb: async () => false, pingRedis: async () => true }),
+    webhooks: {
+      intake: createWebhookIntakeService({
+        receipts,
+        producer,
+        secrets: [samples.secret],
+        findTenantByShop: (s) => createTenantRepository(db).findTenantByShopDomain(s),
+        logger,
+      }),
+      sweeper: createWebhookSweeper({ receipts, producer, logger }),
+      compliance: createComplianceRepository(db),
+    },
+  })
+  t.teardown(() => app.close())
+  const d = samples.deliveries[0]!
+  const res = await app.inject({
+    method: 'POST',
+    url: `/api/webhooks/${d.topic}`,
+    headers: d.headers,
+    payload: d.body,
+  })
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().error.code, 'SERVICE_UNAVAILABLE')
+  t.notMatch(res.body, /ECONNREFUSED|at .+\.ts/, 'no internals leak')
 })

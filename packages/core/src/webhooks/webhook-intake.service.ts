@@ -32,6 +32,39 @@ export type WebhookIntakeDeps = {
 
 const REQUIRED = ['hmac', 'topic', 'shopDomain', 'webhookId'] as const
 
+// Shopify's HMAC covers the body only: the topic, shop and webhook id headers are not signed. A
+// captured compliance body could be re-sent under another topic (a customers/redact body on
+// shop/redact) or another shop's header; for the destructive compliance topics the signed body
+// must therefore agree with the headers. Other topics are not parsed here (Postgres does it).
+const COMPLIANCE_SHAPE: Record<string, { needs: string[]; forbids: string[] }> = {
+  'shop/redact': {
+    needs: [],
+    forbids: ['customer', 'orders_to_redact', 'orders_requested', 'data_request'],
+  },
+  'customers/redact': { needs: ['customer'], forbids: ['data_request', 'orders_requested'] },
+  'customers/data_request': { needs: ['customer', 'data_request'], forbids: ['orders_to_redact'] },
+}
+
+/** Why a signed compliance body contradicts its headers, or null when it does not. */
+function complianceMismatch(topic: string, body: Buffer, shop: string | null): string | null {
+  const shape = COMPLIANCE_SHAPE[topic]
+  if (!shape) return null
+  let p: unknown
+  try {
+    p = JSON.parse(body.toString('utf8'))
+  } catch {
+    return 'body is not valid JSON'
+  }
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return 'body is not an object'
+  const o = p as Record<string, unknown>
+  for (const k of shape.needs) if (!(k in o)) return `${k} missing for ${topic}`
+  for (const k of shape.forbids) if (k in o) return `${k} is not part of ${topic}`
+  // Documentation samples carry a "{shop}" placeholder; a real delivery names a real shop.
+  const named = typeof o.shop_domain === 'string' ? normalizeShopDomain(o.shop_domain) : null
+  if (named && named !== shop) return 'shop_domain of the body is not X-Shopify-Shop-Domain'
+  return null
+}
+
 /**
  * Webhook intake, kept fast: verify the HMAC over the raw bytes → resolve the tenant → insert
  * into the inbox (duplicates do nothing more) → enqueue a job carrying the receipt id. Once the
@@ -46,7 +79,17 @@ export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
   async function tenantOf(shop: string): Promise<{ id: string } | undefined> {
     const hit = tenants.get(shop)
     if (hit && hit.until > Date.now()) return hit.value
-    const value = await deps.findTenantByShop(shop)
+    let value
+    try {
+      value = await deps.findTenantByShop(shop)
+    } catch (err) {
+      // Postgres down: 503, so Shopify retries the delivery later.
+      deps.logger.error(
+        { err: { message: (err as Error).message } },
+        'webhook tenant lookup failed',
+      )
+      throw new ExternalServiceError('postgres', 'cannot store the webhook now; retry later')
+    }
     if (tenants.size > 10_000) tenants.clear()
     tenants.set(shop, { value, until: Date.now() + (value ? ttl : Math.min(ttl, 5_000)) })
     return value
@@ -77,6 +120,11 @@ export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
           { field: 'topic', message: 'unsupported' },
         ])
       const shop = normalizeShopDomain(headers.shopDomain ?? '')
+      const mismatch = complianceMismatch(pathTopic, body, shop)
+      if (mismatch)
+        throw new ValidationError(`webhook body does not match its headers: ${mismatch}`, [
+          { field: 'body', message: mismatch },
+        ])
       const tenant = shop ? await tenantOf(shop) : undefined
       if (!tenant) {
         deps.logger.warn(
