@@ -371,6 +371,9 @@ export function createSyncRepository(db: Database) {
     ): Promise<{ written: number; deleted: number; staged: number }> {
       return conn.transaction().execute(async (trx) => {
         await sql`SELECT set_config('app.tenant_id', ${tenantId}, true)`.execute(trx)
+        // A million-row merge outlives the pool's per-statement limit; this one is bounded by
+        // the snapshot's size, not by a runaway plan.
+        await sql`SET LOCAL statement_timeout = '1h'`.execute(trx)
         await sql`CREATE INDEX ON s_rows (id)`.execute(trx)
         await sql`ANALYZE s_rows`.execute(trx)
         const table = sql.table(resource)
