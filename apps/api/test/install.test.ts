@@ -313,9 +313,9 @@ t.test(
     })
     t.equal(res.statusCode, 200)
     t.notMatch(res.body, SECRET, 'the client secret never appears')
-    const body = res.json() as {
+    const body = res.json<{
       data: { config: { client_secret: string }; checks: { check: string; ok: boolean }[] }
-    }
+    }>()
     t.equal(body.data.config.client_secret, '[redacted]')
     const failed = body.data.checks.filter((c) => !c.ok).map((c) => c.check)
     t.ok(
