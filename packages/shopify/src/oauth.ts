@@ -25,14 +25,16 @@ export function authorizeUrl(p: {
 
 /**
  * The callback's signature, computed as Shopify and @shopify/shopify-api do: every parameter but
- * `hmac` and `signature`, sorted, URL-encoded with URLSearchParams, hex HMAC-SHA256.
+ * `hmac` and `signature`, sorted, URL-encoded (spaces as %20), hex HMAC-SHA256.
  */
 export function oauthQueryHmac(query: Record<string, string>, secret: string): string {
   const pairs = Object.keys(query)
     .filter((k) => k !== 'hmac' && k !== 'signature')
-    .sort()
+    .sort((a, b) => a.localeCompare(b))
     .map((k) => [k, query[k]!] as [string, string])
-  return createHmac('sha256', secret).update(new URLSearchParams(pairs).toString()).digest('hex')
+  // URLSearchParams writes a space as '+'; Shopify's signature (and the library) uses %20.
+  const message = new URLSearchParams(pairs).toString().replace(/\+/g, '%20')
+  return createHmac('sha256', secret).update(message).digest('hex')
 }
 
 /** Constant-time check of the callback's `hmac` against each accepted secret. */
