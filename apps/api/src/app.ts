@@ -24,6 +24,10 @@ import { eventsRoutes } from './routes/events.routes.ts'
 import { ingestRoutes } from './routes/ingest.routes.ts'
 import { webhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.routes.ts'
 import { shopifyRoutes, type ShopifyRoutesDeps } from './routes/shopify.routes.ts'
+import { registerDocs } from './plugins/docs.ts'
+import { registerMetrics, type MetricsDeps } from './plugins/metrics.ts'
+import { registerBullBoard, type BullBoardDeps } from './plugins/bull-board.ts'
+import { metricsRoutes } from './routes/metrics.routes.ts'
 
 /** Everything the HTTP layer needs, built by the composition root (or a test). */
 export type AppDeps = {
@@ -48,6 +52,13 @@ export type AppDeps = {
   ingest?: IngestService
   /** Shopify install (OAuth) and the OAuth configuration view (routes/shopify.routes.ts). */
   shopify?: ShopifyRoutesDeps
+  /**
+   * GET /metrics (plugins/metrics.ts): HTTP and process metrics always; queue depths, sync lag
+   * and webhook receipts when their sources are given; a bearer token when `token` is set.
+   */
+  metrics?: MetricsDeps
+  /** Bull Board at /admin/queues for admin sessions (plugins/bull-board.ts). */
+  bullBoard?: BullBoardDeps
 }
 
 /** Who is calling, as resolved by the auth plugin. */
@@ -107,6 +118,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute)
   // Before any route: the auth plugin's onRequest hook must see every route.
   const auth = deps.auth ? await registerAuth(app, deps.auth) : registerAuthFailClosed(app)
+  // Before any route: the OpenAPI generator and the request metrics hook see every route.
+  await registerDocs(app, { appUrl: deps.auth?.appUrl })
+  const registry = registerMetrics(app, { ...deps.metrics, logger: deps.logger })
+  await app.register(metricsRoutes({ registry, token: deps.metrics?.token }))
+  if (deps.bullBoard) await registerBullBoard(app, deps.bullBoard)
 
   await app.register(healthRoutes({ health: deps.health }))
   if (deps.analytics) await app.register(analyticsRoutes({ analytics: deps.analytics }))

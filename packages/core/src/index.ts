@@ -104,3 +104,6 @@ export { createInstallRepository } from './install/install.repository.ts'
 export { createBulkFinishSignal } from './webhooks/bulk-finish-signal.ts'
 export type { BulkFinishSignal } from './webhooks/bulk-finish-signal.ts'
 export { removeQueuedTenantJobs } from './webhooks/tenant-jobs.ts'
+/** Fleet-wide reads for GET /metrics (sync lag per tenant, webhook inbox by status). */
+export { createMetricsRepository } from './metrics/metrics.repository.ts'
+export type { MetricsRepository, SyncLagRow } from './metrics/metrics.repository.ts'

@@ -139,6 +139,8 @@ export async function buildTestApp(t: Test, options: TestAppOptions = {}) {
   const app: App = await buildApp({
     ingest: createIngestService({ db, scheduler: createSyncScheduler({ producer }) }),
     onRoute: (route) => routes.push(route),
+    // Bull Board (/admin/queues) over this app's queues, so route-table suites see its routes.
+    bullBoard: { queues: producer.allQueues() },
     logger: createLogger({ level: 'silent' }),
     health: createHealthService({ pingDb: () => pingDb(db), pingRedis: async () => true }),
     auth: {

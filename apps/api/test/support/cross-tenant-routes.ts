@@ -12,6 +12,8 @@
 // If your routes are registered only when your service is passed to buildApp, also pass it in
 // buildTestApp's defaults (support/app.ts) so the suite sees them.
 
+import { appRoutes as bullBoardRoutes } from '@bull-board/api/dist/routes.js'
+
 /** What the suite knows of tenant A (the victim). Nothing of it may leak to B. */
 export type TenantA = {
   tenantId: string
@@ -178,4 +180,50 @@ export const CROSS_TENANT_ROUTES: Record<string, CrossTenantCase> = {
     build: (a) => ({ url: `/api/tenant/lookup?shop=${a.shopDomain}` }),
     denied: false,
   },
+  // API documentation (plugins/docs.ts): public, the same for everyone, nothing of any tenant.
+  ...Object.fromEntries(
+    [
+      'GET /docs/',
+      'HEAD /docs',
+      'GET /docs/json',
+      'GET /docs/yaml',
+      'GET /docs/static/index.html',
+      'GET /docs/static/swagger-initializer.js',
+      'GET /docs/static/*',
+    ].map((key): [string, CrossTenantCase] => [
+      key,
+      {
+        build: () => ({ url: key.split(' ')[1]!.replace('*', 'swagger-ui.css') }),
+        denied: false,
+      },
+    ]),
+  ),
+  // Prometheus metrics (routes/metrics.routes.ts): public unless METRICS_TOKEN is set; the suite's
+  // app reports no per-tenant series.
+  'GET /metrics': { build: () => ({ url: '/metrics' }), denied: false },
+  // Bull Board (plugins/bull-board.ts): admin sessions only, so B is refused on every route. The
+  // API routes come from Bull Board's own route list, so an upgrade that adds one is covered.
+  ...Object.fromEntries(
+    [
+      'GET /',
+      'HEAD ',
+      'GET /static/*',
+      ...[bullBoardRoutes.entryPoint.route]
+        .flat()
+        .filter((r) => r !== '/')
+        .map((r) => `GET ${r}`),
+      ...bullBoardRoutes.api.flatMap((r) =>
+        [r.method]
+          .flat()
+          .flatMap((m) => [r.route].flat().map((route) => `${m.toUpperCase()} ${route}`)),
+      ),
+    ].map((k): [string, CrossTenantCase] => {
+      const [method, path] = k.split(' ') as [string, string]
+      const url = `/admin/queues${path}`
+        .replace(':queueName', 'sync')
+        .replace(/:[A-Za-z]+/g, 'x')
+        .replace('*', 'main.js')
+      return [`${method} /admin/queues${path}`, { build: () => ({ url, payload: {} }) }]
+    }),
+  ),
 }

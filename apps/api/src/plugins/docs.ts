@@ -1,0 +1,191 @@
+// OpenAPI 3.1 from the zod route schemas (@fastify/swagger + fastify-type-provider-zod) at
+// /docs/json, browsable with Swagger UI at /docs. Each operation gets its security requirement
+// from the route's `config.auth` and the error envelope of plugins/errors.ts for its error codes.
+import type { FastifyInstance, RouteOptions } from 'fastify'
+import fastifySwagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { ADMIN_COOKIE, TENANT_COOKIE } from './auth.ts'
+
+export const DOCS_PREFIX = '/docs'
+
+/** The security schemes every operation refers to by name. */
+export const SECURITY_SCHEMES = {
+  adminCookie: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: ADMIN_COOKIE,
+    description:
+      'Admin session from POST /api/admin/login. State-changing requests must be JSON and same-origin (Origin = APP_URL).',
+  },
+  tenantSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: TENANT_COOKIE,
+    description:
+      "A tenant user's session from POST /api/tenant/login (same CSRF rule as the admin cookie).",
+  },
+  basicAuth: {
+    type: 'http',
+    scheme: 'basic',
+    description:
+      'username:password of a user of the tenant named in the path (`:id`); only on /api/tenants/:id/… routes.',
+  },
+  apiKey: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+    description: "A tenant's API key (`xeno_…`, POST /api/tenants/:id/api-keys); acts as a viewer.",
+  },
+  shopifyWebhookHmac: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Shopify-Hmac-Sha256',
+    description:
+      'base64 HMAC-SHA256 of the raw body with the app client secret (Shopify signs webhooks).',
+  },
+  shopifyOAuthHmac: {
+    type: 'apiKey',
+    in: 'query',
+    name: 'hmac',
+    description:
+      'hex HMAC-SHA256 of the sorted query string with the app client secret (Shopify signs install redirects).',
+  },
+  metricsBearer: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'METRICS_TOKEN, required by GET /metrics when that variable is set.',
+  },
+} as const
+
+type Auth = NonNullable<RouteOptions['config']>['auth']
+
+/** Who may call a route, as an OpenAPI security requirement (alternatives are OR-ed). */
+export function securityOf(auth: Auth, url: string): Record<string, string[]>[] {
+  switch (auth) {
+    case 'admin':
+      return [{ adminCookie: [] }]
+    case 'tenant':
+      return url.includes('/:id')
+        ? [{ adminCookie: [] }, { tenantSession: [] }, { basicAuth: [] }, { apiKey: [] }]
+        : [{ adminCookie: [] }, { tenantSession: [] }, { apiKey: [] }]
+    case 'api-key':
+      return [{ apiKey: [] }]
+    case 'shopify-webhook':
+      return [{ shopifyWebhookHmac: [] }]
+    case 'shopify-oauth':
+      return [{}, { shopifyOAuthHmac: [] }]
+    case 'public':
+    case undefined:
+      return []
+  }
+}
+
+const envelope = (description: string, codes: string) =>
+  z
+    .object({
+      error: z.object({
+        code: z.string().describe(codes),
+        message: z.string(),
+        fields: z
+          .array(z.object({ field: z.string(), message: z.string() }))
+          .optional()
+          .describe('Present on validation errors: each bad field, e.g. `body.shop_domain`.'),
+      }),
+    })
+    .describe(description)
+
+/** The error envelope (plugins/errors.ts) for the statuses a route of each kind can answer. */
+const ERRORS: Record<number, z.ZodType> = {
+  400: envelope(
+    'Bad input: the fields named in `error.fields`.',
+    'VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, …',
+  ),
+  401: envelope('Missing or invalid credentials.', 'UNAUTHORIZED, INVALID_CREDENTIALS'),
+  403: envelope(
+    'Authenticated but not allowed (role, or a cross-site cookie request).',
+    'FORBIDDEN, OWNER_REQUIRED, CSRF_REJECTED',
+  ),
+  404: envelope(
+    'Not found; also what a credential of another tenant gets (never 403).',
+    'NOT_FOUND',
+  ),
+  429: envelope('Too many attempts; see Retry-After.', 'RATE_LIMITED'),
+  500: envelope('Unexpected server error (details are only in the logs).', 'INTERNAL_ERROR'),
+}
+
+function errorStatuses(auth: Auth, url: string): number[] {
+  const s = [400, 500]
+  if (auth !== 'public' && auth !== undefined) s.push(401)
+  if (auth === 'admin' || auth === 'tenant') s.push(403)
+  if (auth === 'tenant' && url.includes('/:')) s.push(404)
+  if (/\/login$|\/bootstrap$/.test(url) || (auth === 'tenant' && url.includes('/:id'))) s.push(429)
+  return s
+}
+
+const zodTransform = createJsonSchemaTransform({ skipList: [] })
+type TransformInput = Parameters<typeof zodTransform>[0]
+
+/** Adds security and error responses from the route's config, then converts zod to JSON Schema. */
+function transform(doc: TransformInput) {
+  const route = (doc as { route?: RouteOptions }).route
+  const auth = route?.config?.auth
+  const schema: Record<string, unknown> = { ...doc.schema }
+  if (schema.hide) return zodTransform(doc)
+  const response: Record<string, unknown> = {
+    ...(schema.response as Record<string, unknown> | undefined),
+  }
+  for (const status of errorStatuses(auth, doc.url)) response[status] ??= ERRORS[status]
+  schema.response = response
+  if (!('security' in schema)) schema.security = securityOf(auth, doc.url)
+  schema['x-auth'] = auth ?? 'none'
+  return zodTransform({ ...doc, schema })
+}
+
+const DESCRIPTION = `Multi-tenant Shopify ingestion and analytics.
+
+Every success answers \`{ "data": … }\`; every error answers the envelope
+\`{ "error": { "code", "message", "fields"? } }\`. Each operation lists who may call it
+(\`security\`, and \`x-auth\`: public, admin, tenant, api-key, shopify-webhook, shopify-oauth).
+Tenant routes take the tenant in \`:id\`; a credential of another tenant gets 404.`
+
+/**
+ * Registers @fastify/swagger at the root (it must see every route, so call this before any route
+ * is registered) and Swagger UI under /docs. The UI's own routes are public (an onRoute hook
+ * scoped to them sets `config.auth`) and listed in the document under the `docs` tag.
+ */
+export async function registerDocs(app: FastifyInstance, options: { appUrl?: string } = {}) {
+  const swaggerOptions: FastifyDynamicSwaggerOptions = {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Xeno API', version: '0.1.0', description: DESCRIPTION },
+      servers: options.appUrl ? [{ url: options.appUrl }] : [],
+      components: { securitySchemes: SECURITY_SCHEMES },
+      tags: [
+        { name: 'ops', description: 'Health, metrics, documentation' },
+        { name: 'queues', description: 'Bull Board (admin only)' },
+        { name: 'docs', description: 'This document and its UI' },
+      ],
+    },
+    transform,
+    transformObject: jsonSchemaTransformObject,
+  }
+  await app.register(fastifySwagger, swaggerOptions)
+  await app.register(async (scope) => {
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...route.config, auth: 'public' }
+      route.schema = {
+        ...route.schema,
+        hide: false,
+        tags: ['docs'],
+        summary: route.url.endsWith('/json')
+          ? 'This OpenAPI 3.1 document (JSON)'
+          : route.url.endsWith('/yaml')
+            ? 'This OpenAPI 3.1 document (YAML)'
+            : 'Swagger UI and its assets',
+      }
+    })
+    await scope.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX })
+  })
+}
