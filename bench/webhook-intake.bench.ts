@@ -16,14 +16,7 @@ import { createTestDatabase } from '../packages/db/src/testing.ts'
 import { createLogger } from '../packages/logger/src/index.ts'
 import { createProducer, createRedis } from '../packages/queues/src/index.ts'
 import { testQueuePrefix, testRedisUrl } from '../packages/queues/src/testing.ts'
-import {
-  createComplianceRepository,
-  createHealthService,
-  createTenantRepository,
-  createWebhookIntakeService,
-  createWebhookReceiptRepository,
-  createWebhookSweeper,
-} from '../packages/core/src/index.ts'
+import { createHealthService, createWebhookApi } from '../packages/core/src/index.ts'
 import { webhookHmac } from '../packages/shopify/src/index.ts'
 import { buildApp } from '../apps/api/src/app.ts'
 import { median, runLoad } from './support/load.ts'
@@ -56,22 +49,10 @@ await ownerClient.query(`INSERT INTO tenants (shop_domain, status) VALUES ($1, '
 const redis = createRedis(testRedisUrl(), 'producer', () => {})
 await new Promise((r) => redis.once('ready', r))
 const producer = createProducer({ connection: redis, prefix: testQueuePrefix() })
-const receipts = createWebhookReceiptRepository(tdb.db)
-const tenants = createTenantRepository(tdb.db)
 const intakeApp = await buildApp({
   logger,
   health: createHealthService({ pingDb: async () => true, pingRedis: async () => true }),
-  webhooks: {
-    intake: createWebhookIntakeService({
-      receipts,
-      producer,
-      secrets: [SECRET],
-      findTenantByShop: (s) => tenants.findTenantByShopDomain(s),
-      logger,
-    }),
-    sweeper: createWebhookSweeper({ receipts, producer, logger }),
-    compliance: createComplianceRepository(tdb.db),
-  },
+  webhooks: createWebhookApi({ db: tdb.db, producer, secrets: [SECRET], logger }),
 })
 await intakeApp.listen({ port: 0, host: '127.0.0.1' })
 

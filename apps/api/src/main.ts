@@ -13,12 +13,8 @@ import {
   createTenantService,
   createTenantUserService,
   createTokenCipher,
-  createComplianceRepository,
-  createTenantRepository,
-  createWebhookIntakeService,
-  createWebhookReceiptRepository,
-  createWebhookSweeper,
   retryForever,
+  createWebhookApi,
   createAnalyticsService,
   createEventsService,
   createIngestService,
@@ -26,6 +22,7 @@ import {
   createInstallService,
   createInstallRepository,
   createShopAccessService,
+  createMetricsRepository,
 } from '@xeno/core'
 import { createAdminFetch, createShopifyAdmin, exchangeAuthorizationCode } from '@xeno/shopify'
 import { buildApp } from './app.ts'
@@ -84,22 +81,12 @@ async function main() {
     cookieSecure: config.COOKIE_SECURE,
   }
 
+  // Shopify signatures: the client secret, then the previous one while rotating.
+  const secrets = [config.SHOPIFY_CLIENT_SECRET, config.SHOPIFY_CLIENT_SECRET_PREVIOUS].filter(
+    (s): s is string => !!s,
+  )
   // Shopify webhooks (issue 6): intake stays fast — HMAC, inbox row, enqueue.
-  const receipts = createWebhookReceiptRepository(db)
-  const tenantRepo = createTenantRepository(db)
-  const webhooks = {
-    intake: createWebhookIntakeService({
-      receipts,
-      producer,
-      secrets: [config.SHOPIFY_CLIENT_SECRET, config.SHOPIFY_CLIENT_SECRET_PREVIOUS].filter(
-        (s): s is string => !!s,
-      ),
-      findTenantByShop: (shop) => tenantRepo.findTenantByShopDomain(shop),
-      logger,
-    }),
-    sweeper: createWebhookSweeper({ receipts, producer, logger }),
-    compliance: createComplianceRepository(db),
-  }
+  const webhooks = createWebhookApi({ db, producer, secrets, logger })
 
   // Analytics and custom events (issue 7).
   const analytics = createAnalyticsService({ db })
@@ -110,9 +97,6 @@ async function main() {
   const ingest = createIngestService({ db, scheduler })
 
   // Shopify install (issue 6): OAuth code grant → encrypted expiring token → webhooks → backfill.
-  const secrets = [config.SHOPIFY_CLIENT_SECRET, config.SHOPIFY_CLIENT_SECRET_PREVIOUS].filter(
-    (s): s is string => !!s,
-  )
   const shopifyAdmin = createShopifyAdmin({
     clientId: config.SHOPIFY_CLIENT_ID,
     clientSecret: config.SHOPIFY_CLIENT_SECRET,
@@ -173,6 +157,13 @@ async function main() {
     events,
     ingest,
     shopify,
+    // Operator surfaces (issue 8): /metrics and Bull Board over every queue of the catalog.
+    metrics: {
+      token: config.METRICS_TOKEN,
+      queues: producer.allQueues,
+      repository: createMetricsRepository(db),
+    },
+    bullBoard: { queues: producer.allQueues(), readOnly: config.BULL_BOARD_READ_ONLY },
   })
   const shutdown = new AbortController()
 

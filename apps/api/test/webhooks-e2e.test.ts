@@ -6,13 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import {
-  createComplianceRepository,
-  createTenantRepository,
-  createWebhookIntakeService,
-  createWebhookReceiptRepository,
-  createWebhookSweeper,
-} from '@xeno/core'
+import { createWebhookApi } from '@xeno/core'
 import { TEST_RUNTIME_ROLE } from '@xeno/db/testing'
 import { createLogger } from '@xeno/logger'
 import { createShopifyAdmin, registerWebhooks } from '@xeno/shopify'
@@ -55,23 +49,9 @@ t.test(
 
     const h = await buildTestApp(t, {
       queuePrefix: `{${prefixName}}`,
-      deps: ({ db, producer }) => {
-        const receipts = createWebhookReceiptRepository(db)
-        const tenants = createTenantRepository(db)
-        return {
-          webhooks: {
-            intake: createWebhookIntakeService({
-              receipts,
-              producer: producer,
-              secrets: [SECRET],
-              findTenantByShop: (s) => tenants.findTenantByShopDomain(s),
-              logger,
-            }),
-            sweeper: createWebhookSweeper({ receipts, producer: producer, logger }),
-            compliance: createComplianceRepository(db),
-          },
-        }
-      },
+      deps: ({ db, producer }) => ({
+        webhooks: createWebhookApi({ db, producer, secrets: [SECRET], logger }),
+      }),
     })
     const tenant = await h.tenant(domain)
     await h.ownerQuery(`UPDATE tenants SET status = 'active' WHERE id = $1`, [tenant.id])

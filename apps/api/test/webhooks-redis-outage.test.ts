@@ -7,11 +7,10 @@ import { connect } from 'node:net'
 import t from 'tap'
 import {
   createComplianceRepository,
-  createTenantRepository,
-  createWebhookIntakeService,
+  createWebhookApi,
   createWebhookProcessor,
   createWebhookReceiptRepository,
-  createWebhookSweeper,
+  type WebhookApi,
 } from '@xeno/core'
 import { createLogger } from '@xeno/logger'
 import { createProducer, createRedis } from '@xeno/queues'
@@ -64,25 +63,12 @@ t.test('Redis killed during a webhook burst: nothing acknowledged is lost', asyn
     redis.disconnect()
   })
 
-  let sweeper!: ReturnType<typeof createWebhookSweeper>
+  let sweeper!: WebhookApi['sweeper']
   const h = await buildTestApp(t, {
     deps: ({ db }) => {
-      const receipts = createWebhookReceiptRepository(db)
-      const tenants = createTenantRepository(db)
-      sweeper = createWebhookSweeper({ receipts, producer, logger })
-      return {
-        webhooks: {
-          intake: createWebhookIntakeService({
-            receipts,
-            producer,
-            secrets: [SECRET],
-            findTenantByShop: (s) => tenants.findTenantByShopDomain(s),
-            logger,
-          }),
-          sweeper,
-          compliance: createComplianceRepository(db),
-        },
-      }
+      const webhooks = createWebhookApi({ db, producer, secrets: [SECRET], logger })
+      sweeper = webhooks.sweeper
+      return { webhooks }
     },
   })
   const tenant = await h.tenant('outage-store')

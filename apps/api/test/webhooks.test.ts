@@ -5,14 +5,11 @@ import { createLogger } from '@xeno/logger'
 import { createProducer, createRedis } from '@xeno/queues'
 import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
 import {
-  createComplianceRepository,
   createHealthService,
-  createTenantRepository,
-  createWebhookIntakeService,
+  createWebhookApi,
   createWebhookReceiptRepository,
   createWebhookSweeper,
 } from '@xeno/core'
-import type { Database } from '@xeno/db'
 import { createDb } from '@xeno/db'
 import { buildApp } from '../src/app.ts'
 import { buildTestApp } from './support/app.ts'
@@ -30,31 +27,15 @@ async function setup(t: Test, opts: { redisUrl?: string } = {}) {
     await producer.close()
     redis.disconnect()
   })
-  let sweeper: ReturnType<typeof createWebhookSweeper> | undefined
   const h = await buildTestApp(t, {
-    deps: ({ db }: { db: Database }) => {
-      const receipts = createWebhookReceiptRepository(db)
-      const tenants = createTenantRepository(db)
-      sweeper = createWebhookSweeper({ receipts, producer, logger })
-      return {
-        webhooks: {
-          intake: createWebhookIntakeService({
-            receipts,
-            producer,
-            secrets: [samples.secret],
-            findTenantByShop: (s) => tenants.findTenantByShopDomain(s),
-            logger,
-          }),
-          sweeper,
-          compliance: createComplianceRepository(db),
-        },
-      }
-    },
+    deps: ({ db }) => ({
+      webhooks: createWebhookApi({ db, producer, secrets: [samples.secret], logger }),
+    }),
   })
   const tenant = await h.tenant(samples.shopDomain)
   const queue = new Queue('webhooks', { connection: redis, prefix })
   t.teardown(() => queue.close())
-  return { h, samples, tenant, queue, producer, sweeper: sweeper!, redis }
+  return { h, samples, tenant, queue, producer, redis }
 }
 
 const post = (
@@ -304,21 +285,10 @@ t.test('Postgres down: 503 so Shopify retries, nothing acknowledged', async (t) 
     await producer.close()
     redis.disconnect()
   })
-  const receipts = createWebhookReceiptRepository(db)
   const app = await buildApp({
     logger,
     health: createHealthService({ pingDb: async () => false, pingRedis: async () => true }),
-    webhooks: {
-      intake: createWebhookIntakeService({
-        receipts,
-        producer,
-        secrets: [samples.secret],
-        findTenantByShop: (s) => createTenantRepository(db).findTenantByShopDomain(s),
-        logger,
-      }),
-      sweeper: createWebhookSweeper({ receipts, producer, logger }),
-      compliance: createComplianceRepository(db),
-    },
+    webhooks: createWebhookApi({ db, producer, secrets: [samples.secret], logger }),
   })
   t.teardown(() => app.close())
   const d = samples.deliveries[0]!

@@ -107,3 +107,5 @@ export { removeQueuedTenantJobs } from './webhooks/tenant-jobs.ts'
 /** Fleet-wide reads for GET /metrics (sync lag per tenant, webhook inbox by status). */
 export { createMetricsRepository } from './metrics/metrics.repository.ts'
 export type { MetricsRepository, SyncLagRow } from './metrics/metrics.repository.ts'
+export { createWebhookApi } from './webhooks/webhook-routes.deps.ts'
+export type { WebhookApi } from './webhooks/webhook-routes.deps.ts'
