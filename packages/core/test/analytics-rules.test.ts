@@ -170,6 +170,7 @@ async function snapshot(tenantId: string): Promise<Snapshot> {
       ['monthly_product_metrics', 'month, product_id'],
       ['daily_event_metrics', 'day, event_type'],
       ['customer_order_stats', 'customer_id'],
+      ['daily_customer_metrics', 'day'],
     ] as const) {
       const { rows } = await c.query(
         `SELECT * FROM ${table} WHERE tenant_id = $1 ORDER BY ${order}`,
@@ -210,7 +211,29 @@ t.test('rollups kept by the writers equal a full recomputation', async (t) => {
       refreshAnalyticsRollups(trx, tenantId, { orderIds: batch.map((o) => o.id) }),
     )
   }
-  // What webhooks do afterwards: cancel, refund, delete, reassign customers, move processed_at.
+  const r0 = rng(7)
+  // What webhooks do afterwards: cancel, refund, delete, move processed_at, change status; and
+  // customers deleted or re-dated.
+  for (let n = 0; n < 20; n++) {
+    const cu = data.customers[Math.floor(r0() * data.customers.length)]!
+    const before = await withOwner(tdb.ownerUrl, async (c) => {
+      const { rows } = await c.query<{ created_at: Date }>(
+        'SELECT created_at FROM customers WHERE tenant_id = $1 AND id = $2',
+        [tenantId, cu.id],
+      )
+      await c.query(
+        n % 2
+          ? 'UPDATE customers SET deleted_at = now() WHERE tenant_id = $1 AND id = $2'
+          : `UPDATE customers SET created_at = created_at - interval '2 days 5 hours'
+             WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, cu.id],
+      )
+      return rows[0]!.created_at
+    })
+    await withTenant(tdb.db, tenantId, (trx) =>
+      refreshAnalyticsRollups(trx, tenantId, { customerIds: [cu.id], instants: [before] }),
+    )
+  }
   const r = rng(99)
   const pick = () => data.orders[Math.floor(r() * data.orders.length)]!
   for (let n = 0; n < 60; n++) {

@@ -115,6 +115,12 @@ export interface CustomEvents {
   tenantId: string;
 }
 
+export interface DailyCustomerMetrics {
+  day: Timestamp;
+  newCustomers: Generated<number>;
+  tenantId: string;
+}
+
 export interface DailyEventMetrics {
   day: Timestamp;
   events: Generated<Int8>;
@@ -332,6 +338,7 @@ export interface DB {
   customerOrderStats: CustomerOrderStats;
   customers: Customers;
   customEvents: CustomEvents;
+  dailyCustomerMetrics: DailyCustomerMetrics;
   dailyEventMetrics: DailyEventMetrics;
   dailyMetrics: DailyMetrics;
   dailyProductMetrics: DailyProductMetrics;

@@ -217,6 +217,41 @@ export async function rebuildCustomerStats(
     GROUP BY o.customer_id`.execute(trx)
 }
 
+/** Local days some customers' Shopify created_at falls on now. */
+export async function customerDays(
+  trx: Tx,
+  tenantId: string,
+  zone: string,
+  customerIds: string[],
+): Promise<string[]> {
+  if (customerIds.length === 0) return []
+  const { rows } = await sql<{ day: string }>`
+    SELECT DISTINCT ${localDay(col('c.created_at'), zone)}::text AS day FROM customers c
+    WHERE c.tenant_id = ${tenantId} AND c.id = ANY(${customerIds}::bigint[])`.execute(trx)
+  return rows.map((r) => r.day)
+}
+
+/** Recomputes daily_customer_metrics: new customers by local created_at day, deleted left out. */
+export async function rebuildCustomerDays(
+  trx: Tx,
+  tenantId: string,
+  zone: string,
+  f: DayFilter,
+): Promise<void> {
+  if (f.kind === 'days' && f.days.length === 0) return
+  const onlyDays = f.kind === 'all' ? sql`TRUE` : sql`day = ANY(${f.days}::date[])`
+  await sql`DELETE FROM daily_customer_metrics WHERE tenant_id = ${tenantId} AND ${onlyDays}`.execute(
+    trx,
+  )
+  await sql`
+    INSERT INTO daily_customer_metrics (tenant_id, day, new_customers)
+    SELECT ${tenantId}::uuid, ${localDay(col('c.created_at'), zone)}, count(*)
+    FROM customers c
+    WHERE c.tenant_id = ${tenantId} AND c.deleted_at IS NULL
+      AND ${dayFilter(col('c.created_at'), zone, f)}
+    GROUP BY 2`.execute(trx)
+}
+
 /** Recomputes daily_event_metrics (custom events by local day and type). */
 export async function rebuildEventDays(
   trx: Tx,
@@ -378,9 +413,9 @@ export async function totals(trx: Tx, q: Omit<RangeQuery, 'granularity'>): Promi
       b.customers AS customers_ordered, b.returning AS returning_customers,
       CASE WHEN b.customers = 0 THEN NULL
         ELSE round(b.returning::numeric / b.customers, 4)::float8 END AS returning_customer_rate,
-      (SELECT count(*)::int FROM customers c WHERE c.tenant_id = ${q.tenantId}
-        AND c.deleted_at IS NULL AND c.created_at >= ${q.start}::timestamptz
-        AND c.created_at < ${q.end}::timestamptz) AS new_customers,
+      (SELECT coalesce(sum(new_customers), 0)::int FROM daily_customer_metrics
+        WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date)
+        AS new_customers,
       (SELECT count(*)::int FROM products p WHERE p.tenant_id = ${q.tenantId}
         AND p.deleted_at IS NULL AND p.created_at >= ${q.start}::timestamptz
         AND p.created_at < ${q.end}::timestamptz) AS new_products,
@@ -575,29 +610,14 @@ export async function topProducts(trx: Tx, q: RangeQuery, limit: number): Promis
 
 export type GrowthRow = { start: string; end: string; added: number; runningTotal: number }
 
-/**
- * New customers or products per bucket by Shopify created_at (deleted ones left out), and the
- * running total including every one created before the range.
- */
-export async function growthSeries(
-  trx: Tx,
+const growthFrom = (
   q: RangeQuery,
-  table: 'customers' | 'products',
-): Promise<GrowthRow[]> {
-  const t = sql.table(table)
-  const { rows } = await sql<GrowthRow>`
+  beforeSql: ReturnType<typeof sql>,
+  addedSql: ReturnType<typeof sql>,
+) => sql`
     WITH ${bucketsCte(q)},
-    before AS (
-      SELECT count(*)::int AS n FROM ${t} x
-      WHERE x.tenant_id = ${q.tenantId} AND x.deleted_at IS NULL
-        AND x.created_at < ${q.start}::timestamptz
-    ),
-    added AS (
-      SELECT ${localDay(col('x.created_at'), q.zone)} AS day, count(*)::int AS n FROM ${t} x
-      WHERE x.tenant_id = ${q.tenantId} AND x.deleted_at IS NULL
-        AND x.created_at >= ${q.start}::timestamptz AND x.created_at < ${q.end}::timestamptz
-      GROUP BY 1
-    ),
+    before AS (${beforeSql}),
+    added AS (${addedSql}),
     per_bucket AS (
       SELECT d.bucket, min(d.day) AS first_day, max(d.day) AS last_day,
         coalesce(sum(a.n), 0)::int AS added
@@ -606,7 +626,38 @@ export async function growthSeries(
     )
     SELECT first_day::text AS start, last_day::text AS end, added,
       ((SELECT n FROM before) + sum(added) OVER (ORDER BY bucket))::int AS running_total
-    FROM per_bucket ORDER BY bucket`.execute(trx)
+    FROM per_bucket ORDER BY bucket`
+
+/**
+ * New customers per bucket (daily_customer_metrics: Shopify created_at, deleted ones left out),
+ * and the running total including every customer created before the range.
+ */
+export async function customerGrowthSeries(trx: Tx, q: RangeQuery): Promise<GrowthRow[]> {
+  const { rows } = await sql<GrowthRow>`${growthFrom(
+    q,
+    sql`SELECT coalesce(sum(new_customers), 0)::int AS n FROM daily_customer_metrics
+      WHERE tenant_id = ${q.tenantId} AND day < ${q.from}::date`,
+    sql`SELECT day, new_customers AS n FROM daily_customer_metrics
+      WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date`,
+  )}`.execute(trx)
+  return rows
+}
+
+/**
+ * New products per bucket by Shopify created_at (deleted ones left out), and the running total
+ * including every product created before the range.
+ */
+export async function productGrowthSeries(trx: Tx, q: RangeQuery): Promise<GrowthRow[]> {
+  const { rows } = await sql<GrowthRow>`${growthFrom(
+    q,
+    sql`SELECT count(*)::int AS n FROM products x
+      WHERE x.tenant_id = ${q.tenantId} AND x.deleted_at IS NULL
+        AND x.created_at < ${q.start}::timestamptz`,
+    sql`SELECT ${localDay(col('x.created_at'), q.zone)} AS day, count(*)::int AS n FROM products x
+      WHERE x.tenant_id = ${q.tenantId} AND x.deleted_at IS NULL
+        AND x.created_at >= ${q.start}::timestamptz AND x.created_at < ${q.end}::timestamptz
+      GROUP BY 1`,
+  )}`.execute(trx)
   return rows
 }
 

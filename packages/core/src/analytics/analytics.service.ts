@@ -95,6 +95,7 @@ async function rebuildAll(trx: Tx, tenantId: string, zone: string): Promise<void
   await repo.rebuildOrderDays(trx, tenantId, zone, { kind: 'all' })
   await repo.rebuildEventDays(trx, tenantId, zone, { kind: 'all' })
   await repo.rebuildCustomerStats(trx, tenantId, zone, 'all')
+  await repo.rebuildCustomerDays(trx, tenantId, zone, { kind: 'all' })
   await repo.setRollupZone(trx, tenantId, zone)
 }
 
@@ -105,16 +106,21 @@ async function shopOf(trx: Tx, tenantId: string) {
 }
 
 /**
- * Keeps the analytics rollups (daily_metrics, daily_product_metrics, customer_order_stats) equal
- * to a recomputation. The sync and webhook writers call it inside the transaction that upserted
- * or deleted orders, line items or refunds (a `withTenant` transaction), with the ids of the
- * orders written. It recomputes every local day those orders and their refunds touch now; pass
- * `instants` for days a write moved away from (an old processed_at or refund created_at).
+ * Keeps the analytics rollups (daily_metrics, daily_product_metrics, monthly_product_metrics,
+ * customer_order_stats, daily_customer_metrics) equal to a recomputation. The sync and webhook
+ * writers call it inside the `withTenant` transaction that upserted or deleted orders, line
+ * items, refunds or customers, with the ids written. It recomputes every local day those orders,
+ * their refunds and those customers touch now; pass `instants` for days a write moved away from
+ * (an old processed_at, refund created_at or customer created_at).
  */
 export async function refreshAnalyticsRollups(
   trx: Tx,
   tenantId: string,
-  changes: { orderIds?: (string | number | bigint)[]; instants?: Date[] },
+  changes: {
+    orderIds?: (string | number | bigint)[]
+    customerIds?: (string | number | bigint)[]
+    instants?: Date[]
+  },
 ): Promise<void> {
   const shop = await shopOf(trx, tenantId)
   await repo.lockTenantRollups(trx, tenantId)
@@ -126,6 +132,16 @@ export async function refreshAnalyticsRollups(
   const days = [...new Set([...fp.days, ...extra])]
   await repo.rebuildOrderDays(trx, tenantId, shop.zone, { kind: 'days', days })
   await repo.rebuildCustomerStats(trx, tenantId, shop.zone, fp.customerIds)
+  const customerDays = await repo.customerDays(
+    trx,
+    tenantId,
+    shop.zone,
+    (changes.customerIds ?? []).map(String),
+  )
+  await repo.rebuildCustomerDays(trx, tenantId, shop.zone, {
+    kind: 'days',
+    days: [...new Set([...customerDays, ...extra])],
+  })
 }
 
 /**
@@ -335,7 +351,7 @@ export function createAnalyticsService(deps: AnalyticsDeps) {
     async customerGrowth(tenantId: string, input: RangeInput) {
       return run(tenantId, input, async (trx, q, range) => ({
         range: echo(range),
-        series: (await repo.growthSeries(trx, q, 'customers')).map(growth),
+        series: (await repo.customerGrowthSeries(trx, q)).map(growth),
       }))
     },
 
@@ -343,7 +359,7 @@ export function createAnalyticsService(deps: AnalyticsDeps) {
     async productGrowth(tenantId: string, input: RangeInput) {
       return run(tenantId, input, async (trx, q, range) => ({
         range: echo(range),
-        series: (await repo.growthSeries(trx, q, 'products')).map(growth),
+        series: (await repo.productGrowthSeries(trx, q)).map(growth),
       }))
     },
 
