@@ -13,7 +13,7 @@ import {
 } from 'fastify-type-provider-zod'
 import type { Logger } from '@xeno/logger'
 import type { AnalyticsService, EventsService, HealthService, IngestService } from '@xeno/core'
-import { registerErrorHandling } from './plugins/errors.ts'
+import { frameworkErrors, registerErrorHandling } from './plugins/errors.ts'
 import { registerAuth, registerAuthFailClosed, type AuthDeps } from './plugins/auth.ts'
 import { adminRoutes } from './routes/admin.routes.ts'
 import { tenantsRoutes } from './routes/tenants.routes.ts'
@@ -106,6 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     trustProxy: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)

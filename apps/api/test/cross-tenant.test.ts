@@ -2,82 +2,8 @@
 // changes nothing of A. The table lives in support/cross-tenant-routes.ts (how to add an entry
 // is written at its top); a route without an entry fails this suite.
 import t from 'tap'
-import type { Test } from 'tap'
-import { createLogger } from '@xeno/logger'
-import { createProducer, createRedis } from '@xeno/queues'
-import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
-import {
-  createAnalyticsService,
-  createComplianceRepository,
-  createEventsService,
-  createTenantRepository,
-  createWebhookIntakeService,
-  createWebhookReceiptRepository,
-  createWebhookSweeper,
-  createInstallRepository,
-  createInstallService,
-} from '@xeno/core'
-import { buildTestApp } from './support/app.ts'
+import { fullApp } from './support/full-app.ts'
 import { CROSS_TENANT_ROUTES, type TenantA, type TenantB } from './support/cross-tenant-routes.ts'
-
-// The app with every optional feature wired, so every route the product serves is registered.
-// A feature whose routes need a service: add it here.
-async function fullApp(t: Test) {
-  const logger = createLogger({ level: 'silent' })
-  const redis = createRedis(testRedisUrl(), 'producer', () => {})
-  const producer = createProducer({ connection: redis, prefix: testQueuePrefix() })
-  t.teardown(async () => {
-    await producer.close()
-    redis.disconnect()
-  })
-  return buildTestApp(t, {
-    deps: ({ db }) => {
-      const receipts = createWebhookReceiptRepository(db)
-      const tenants = createTenantRepository(db)
-      return {
-        analytics: createAnalyticsService({ db }),
-        events: createEventsService({ db }),
-        webhooks: {
-          intake: createWebhookIntakeService({
-            receipts,
-            producer,
-            secrets: ['cross-tenant-webhook-secret'],
-            findTenantByShop: (shop) => tenants.findTenantByShopDomain(shop),
-            logger,
-          }),
-          sweeper: createWebhookSweeper({ receipts, producer, logger }),
-          compliance: createComplianceRepository(db),
-        },
-        shopify: {
-          install: createInstallService({
-            repo: createInstallRepository(db),
-            config: {
-              clientId: 'cross-tenant-client',
-              secrets: ['cross-tenant-webhook-secret'],
-              scopes: 'read_orders',
-              redirectUri: 'http://127.0.0.1:3000/api/shopify/callback',
-              appUrl: 'http://127.0.0.1:3000',
-            },
-            exchangeCode: () => Promise.reject(new Error('no token exchange in this suite')),
-            storeGrant: () => Promise.reject(new Error('unused')),
-            shopClient: () => ({ request: () => Promise.reject(new Error('unused')) }),
-            startSync: () => Promise.resolve(),
-            logger,
-          }),
-          oauthConfig: {
-            clientId: 'cross-tenant-client',
-            clientSecretSet: true,
-            scopes: 'read_orders',
-            redirectUri: 'http://127.0.0.1:3000/api/shopify/callback',
-            appUrl: 'http://127.0.0.1:3000',
-            apiVersion: '2026-10',
-            adminOrigin: null,
-          },
-        },
-      }
-    },
-  })
-}
 
 const methodsOf = (m: string | string[]) => (Array.isArray(m) ? m : [m])
 

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import {
   AppError,
@@ -34,6 +34,21 @@ function statusOf(err: AppError): number {
 function fieldPath(instancePath: string, prefix: string): string {
   const p = instancePath.replace(/^\//, '').replaceAll('/', '.')
   return p ? `${prefix}.${p}` : prefix
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors its router raises before any route or error
+ * handler runs (a malformed percent-encoding, a path parameter over maxParamLength) answer in
+ * the envelope too, instead of Fastify's default `{ error, code, message, statusCode }`.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const [status, code, message] =
+    err.code === 'FST_ERR_BAD_URL'
+      ? [400, 'BAD_URL', 'the URL is not valid (malformed percent-encoding)']
+      : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? [414, 'URI_TOO_LONG', 'a path parameter is too long']
+        : [500, 'INTERNAL_ERROR', 'internal error']
+  void reply.code(status).send({ error: { code, message } } satisfies ErrorBody)
 }
 
 /** Installs the error envelope, the 404 envelope, and maps framework errors to clear 4xx. */
