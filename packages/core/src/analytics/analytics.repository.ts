@@ -386,44 +386,65 @@ export type Totals = {
   events: number
 }
 
+type Period = Pick<RangeQuery, 'from' | 'to' | 'start' | 'end'>
+
 /**
- * Summary figures for one range. customers_ordered: distinct customers with a counted order
- * processed in the range (guest orders have none); returning: those with ≥ 2 counted orders ever.
+ * Summary figures of a range and of the previous period, with one pass over the customers.
+ * customers_ordered: distinct customers with a counted order processed in the range (guest
+ * orders have none); returning: those of them with ≥ 2 counted orders ever.
  */
-export async function totals(trx: Tx, q: Omit<RangeQuery, 'granularity'>): Promise<Totals> {
-  const { rows } = await sql<Totals>`
-    WITH money AS (
+export async function summaryTotals(
+  trx: Tx,
+  tenantId: string,
+  cur: Period,
+  prev: Period,
+): Promise<[Totals, Totals]> {
+  const range = (p: Period) => sql`daterange(${p.from}::date, ${p.to}::date, '[]')`
+  const figures = (p: Period, k: 'c' | 'p') => sql`
+    SELECT ${k} AS k, m.orders, m.gross::text AS gross_sales, m.refunds::text AS refunds,
+      (m.gross - m.refunds)::text AS net_sales,
+      CASE WHEN m.orders = 0 THEN NULL ELSE round(m.gross / m.orders, 2)::text END AS aov,
+      b.${sql.ref(`${k}_customers`)} AS customers_ordered,
+      b.${sql.ref(`${k}_returning`)} AS returning_customers,
+      CASE WHEN b.${sql.ref(`${k}_customers`)} = 0 THEN NULL
+        ELSE round(b.${sql.ref(`${k}_returning`)}::numeric / b.${sql.ref(`${k}_customers`)}, 4)::float8
+      END AS returning_customer_rate,
+      (SELECT coalesce(sum(new_customers), 0)::int FROM daily_customer_metrics
+        WHERE tenant_id = ${tenantId} AND day BETWEEN ${p.from}::date AND ${p.to}::date)
+        AS new_customers,
+      (SELECT count(*)::int FROM products x WHERE x.tenant_id = ${tenantId}
+        AND x.deleted_at IS NULL AND x.created_at >= ${p.start}::timestamptz
+        AND x.created_at < ${p.end}::timestamptz) AS new_products,
+      (SELECT coalesce(sum(events), 0)::int FROM daily_event_metrics
+        WHERE tenant_id = ${tenantId} AND day BETWEEN ${p.from}::date AND ${p.to}::date)
+        AS events
+    FROM (
       SELECT coalesce(sum(orders), 0)::int AS orders, coalesce(sum(gross_sales), 0) AS gross,
         coalesce(sum(refunds), 0) AS refunds
       FROM daily_metrics
-      WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date
-    ),
-    buyers AS (
-      SELECT count(*)::int AS customers,
-        count(*) FILTER (WHERE counted_orders >= 2)::int AS returning
+      WHERE tenant_id = ${tenantId} AND day BETWEEN ${p.from}::date AND ${p.to}::date
+    ) m, buyers b`
+  const { rows } = await sql<Totals & { k: string }>`
+    WITH buyers AS (
+      SELECT count(*) FILTER (WHERE order_days && ${range(cur)})::int AS c_customers,
+        count(*) FILTER (WHERE order_days && ${range(cur)} AND counted_orders >= 2)::int
+          AS c_returning,
+        count(*) FILTER (WHERE order_days && ${range(prev)})::int AS p_customers,
+        count(*) FILTER (WHERE order_days && ${range(prev)} AND counted_orders >= 2)::int
+          AS p_returning
       FROM customer_order_stats
-      WHERE tenant_id = ${q.tenantId}
-        AND order_days && daterange(${q.from}::date, ${q.to}::date, '[]')
-        -- no counted order in the range: no buyer either, skip the scan
-        AND (SELECT orders FROM money) > 0
+      WHERE tenant_id = ${tenantId}
+        AND (order_days && ${range(cur)} OR order_days && ${range(prev)})
     )
-    SELECT m.orders, m.gross::text AS gross_sales, m.refunds::text AS refunds,
-      (m.gross - m.refunds)::text AS net_sales,
-      CASE WHEN m.orders = 0 THEN NULL ELSE round(m.gross / m.orders, 2)::text END AS aov,
-      b.customers AS customers_ordered, b.returning AS returning_customers,
-      CASE WHEN b.customers = 0 THEN NULL
-        ELSE round(b.returning::numeric / b.customers, 4)::float8 END AS returning_customer_rate,
-      (SELECT coalesce(sum(new_customers), 0)::int FROM daily_customer_metrics
-        WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date)
-        AS new_customers,
-      (SELECT count(*)::int FROM products p WHERE p.tenant_id = ${q.tenantId}
-        AND p.deleted_at IS NULL AND p.created_at >= ${q.start}::timestamptz
-        AND p.created_at < ${q.end}::timestamptz) AS new_products,
-      (SELECT coalesce(sum(events), 0)::int FROM daily_event_metrics
-        WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date)
-        AS events
-    FROM money m, buyers b`.execute(trx)
-  return rows[0]!
+    ${figures(cur, 'c')}
+    UNION ALL
+    ${figures(prev, 'p')}`.execute(trx)
+  const pick = (k: string) => {
+    const row = rows.find((r) => r.k === k)!
+    const { k: _k, ...t } = row
+    return t
+  }
+  return [pick('c'), pick('p')]
 }
 
 // Net spend per customer in the range, written once: Σ total_price of counted orders processed

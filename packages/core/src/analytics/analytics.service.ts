@@ -228,9 +228,7 @@ export function createAnalyticsService(deps: AnalyticsDeps) {
       return run(tenantId, input, async (trx, q, range, days) => {
         const prevTo = isoDate(Date.parse(q.from) - DAY_MS)
         const prevFrom = isoDate(Date.parse(q.from) - days * DAY_MS)
-        const current = await repo.totals(trx, q)
-        const previous = await repo.totals(trx, {
-          ...q,
+        const [current, previous] = await repo.summaryTotals(trx, tenantId, q, {
           from: prevFrom,
           to: prevTo,
           ...(await repo.rangeInstants(trx, q.zone, prevFrom, prevTo)),
