@@ -7,6 +7,7 @@ import {
   redisEnv,
   secretsEnv,
   shopifyEnv,
+  opsEnv,
   workerEnv,
   z,
 } from '@xeno/config'
@@ -20,6 +21,8 @@ export const apiEnv = z.object({
   ...authEnv.shape,
   ...shopifyEnv.shape,
   ...logEnv.shape,
+  METRICS_TOKEN: opsEnv.shape.METRICS_TOKEN,
+  BULL_BOARD_READ_ONLY: opsEnv.shape.BULL_BOARD_READ_ONLY,
   // The API creates each tenant's sync schedules at install.
   SYNC_INTERVAL_MINUTES: workerEnv.shape.SYNC_INTERVAL_MINUTES,
 })

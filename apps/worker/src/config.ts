@@ -7,6 +7,7 @@ import {
   shopifyEnv,
   workerEnv,
   httpEnv,
+  opsEnv,
   z,
 } from '@xeno/config'
 import { QUEUE_NAMES, type QueueName } from '@xeno/queues'
@@ -19,6 +20,9 @@ export const workerProcessEnv = z.object({
   ...shopifyEnv.shape,
   ...logEnv.shape,
   ...workerEnv.shape,
+  METRICS_TOKEN: opsEnv.shape.METRICS_TOKEN,
+  WORKER_METRICS_PORT: opsEnv.shape.WORKER_METRICS_PORT,
+  WORKER_METRICS_HOST: opsEnv.shape.WORKER_METRICS_HOST,
   SHUTDOWN_GRACE_MS: httpEnv.shape.SHUTDOWN_GRACE_MS,
 })
 export type WorkerConfig = z.output<typeof workerProcessEnv>

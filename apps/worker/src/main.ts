@@ -22,6 +22,7 @@ import { syncResourceJob } from './jobs/sync-resource.job.ts'
 import { syncTenantJob } from './jobs/sync-tenant.job.ts'
 import { sweepWebhookReceiptsJob } from './jobs/sweep-webhook-receipts.job.ts'
 import { createWorker } from './worker.ts'
+import { createWorkerMetrics, startMetricsServer } from './metrics.ts'
 import { loadWorkerConfig, parseWorkerArgs } from './config.ts'
 
 async function main() {
@@ -133,6 +134,19 @@ async function main() {
     },
   })
   worker.start()
+  // Job durations and failures (issue 8), served on WORKER_METRICS_PORT when set.
+  const metrics = createWorkerMetrics()
+  for (const w of worker.workers()) metrics.attach(w)
+  const metricsServer =
+    config.WORKER_METRICS_PORT === undefined
+      ? undefined
+      : await startMetricsServer({
+          registry: metrics.registry,
+          port: config.WORKER_METRICS_PORT,
+          host: config.WORKER_METRICS_HOST,
+          token: config.METRICS_TOKEN,
+          logger,
+        })
   // Schedules come from one place (the sync scheduler); re-assert them for every active tenant.
   if (args.queues.includes('sync'))
     void sync
@@ -165,6 +179,7 @@ async function main() {
     }, config.SHUTDOWN_GRACE_MS)
     force.unref()
     await worker.stop() // lets active jobs finish; they are not left stalled
+    await metricsServer?.close()
     await producer.close()
     producerRedis.disconnect()
     await bulkSignal.close()

@@ -118,6 +118,18 @@ export const logEnv = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 })
 
+/** Operator surfaces: /metrics, Bull Board, the worker's metrics listener. */
+export const opsEnv = z.object({
+  // When set, GET /metrics (API and worker) needs `Authorization: Bearer <METRICS_TOKEN>`.
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Bull Board at /admin/queues shows queues without retry/clean/pause/add/remove actions.
+  BULL_BOARD_READ_ONLY: boolString(false),
+  // Port of the worker's own /metrics (job durations and failures); unset: no listener.
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  // Interface the worker's metrics listener binds.
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+})
+
 /** Worker process knobs. */
 export const workerEnv = z.object({
   WORKER_QUEUES: z.string().optional(),

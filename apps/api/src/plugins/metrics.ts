@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Queue } from 'bullmq'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Logger } from '@xeno/logger'
-import { UnauthorizedError, type MetricsRepository } from '@xeno/core'
+import { UnauthorizedError, type MetricsRepository, type SyncLagRow } from '@xeno/core'
 
 /** Job states reported per queue by `xeno_queue_jobs`. */
 export const QUEUE_STATES = [
@@ -79,66 +79,93 @@ export function registerMetrics(
     done()
   })
 
-  const sourceUp = new Gauge({
-    name: 'xeno_metrics_source_up',
-    help: '1 when the last scrape could read the source (queues, database), else 0',
-    labelNames: ['source'] as const,
-    registers: [registry],
-  })
-  const guarded = async (source: string, fn: () => Promise<void>) => {
-    try {
-      await fn()
-      sourceUp.set({ source }, 1)
-    } catch (err) {
-      sourceUp.set({ source }, 0)
-      deps.logger.warn({ source, err: { message: (err as Error).message } }, 'metrics source down')
+  // One read of every source per scrape, shared by the gauges below (prom-client collects them
+  // concurrently); a source that fails is reported by xeno_metrics_source_up, not a failed scrape.
+  type Snapshot = {
+    queues: { queue: string; counts: Record<string, number> }[]
+    checkpoints: SyncLagRow[]
+    receipts: { status: string; count: number }[]
+    up: Record<string, number>
+  }
+  const read = async (): Promise<Snapshot> => {
+    const snap: Snapshot = { queues: [], checkpoints: [], receipts: [], up: {} }
+    const guarded = async (source: string, fn: () => Promise<void>) => {
+      try {
+        await fn()
+        snap.up[source] = 1
+      } catch (err) {
+        snap.up[source] = 0
+        deps.logger.warn(
+          { source, err: { message: (err as Error).message } },
+          'metrics source down',
+        )
+      }
     }
+    const queues = deps.queues
+    const repo = deps.repository
+    await Promise.all([
+      queues &&
+        guarded('queues', async () => {
+          for (const q of queues())
+            snap.queues.push({ queue: q.name, counts: await q.getJobCounts(...QUEUE_STATES) })
+        }),
+      repo &&
+        guarded('sync_checkpoints', async () => {
+          snap.checkpoints = await repo.syncCheckpoints()
+        }),
+      repo &&
+        guarded('webhook_receipts', async () => {
+          snap.receipts = await repo.webhookReceiptsByStatus()
+        }),
+    ])
+    return snap
+  }
+  let current: Promise<Snapshot> | undefined
+  const snapshot = () => {
+    current ??= read().finally(() => setImmediate(() => (current = undefined)))
+    return current
   }
 
-  const queues = deps.queues
-  if (queues)
+  new Gauge({
+    name: 'xeno_metrics_source_up',
+    help: '1 when this scrape could read the source (queues, database), else 0',
+    labelNames: ['source'] as const,
+    registers: [registry],
+    async collect() {
+      const snap = await snapshot()
+      this.reset()
+      for (const [source, up] of Object.entries(snap.up)) this.set({ source }, up)
+    },
+  })
+  if (deps.queues)
     new Gauge({
       name: 'xeno_queue_jobs',
       help: 'Jobs per BullMQ queue and state',
       labelNames: ['queue', 'state'] as const,
       registers: [registry],
       async collect() {
+        const snap = await snapshot()
         this.reset()
-        await guarded('queues', async () => {
-          for (const q of queues()) {
-            const counts = await q.getJobCounts(...QUEUE_STATES)
-            for (const state of QUEUE_STATES) this.set({ queue: q.name, state }, counts[state] ?? 0)
-          }
-        })
+        for (const { queue, counts } of snap.queues)
+          for (const state of QUEUE_STATES) this.set({ queue, state }, counts[state] ?? 0)
       },
     })
-
-  const repo = deps.repository
-  if (repo) {
-    // One read of sync_checkpoints per scrape fills both sync gauges.
-    let checkpoints: ReturnType<MetricsRepository['syncCheckpoints']> | undefined
-    const readCheckpoints = () => {
-      checkpoints ??= repo.syncCheckpoints().finally(() => {
-        setImmediate(() => (checkpoints = undefined))
-      })
-      return checkpoints
-    }
+  if (deps.repository) {
     new Gauge({
       name: 'xeno_sync_lag_seconds',
       help: 'Now minus the newest synced updated_at, per tenant and resource',
       labelNames: ['tenant_id', 'resource'] as const,
       registers: [registry],
       async collect() {
+        const snap = await snapshot()
         this.reset()
-        await guarded('sync_checkpoints', async () => {
-          const t = now().getTime()
-          for (const r of await readCheckpoints())
-            if (r.cursorAt)
-              this.set(
-                { tenant_id: r.tenantId, resource: r.resource },
-                Math.max(0, (t - r.cursorAt.getTime()) / 1000),
-              )
-        })
+        const t = now().getTime()
+        for (const r of snap.checkpoints)
+          if (r.cursorAt)
+            this.set(
+              { tenant_id: r.tenantId, resource: r.resource },
+              Math.max(0, (t - r.cursorAt.getTime()) / 1000),
+            )
       },
     })
     new Gauge({
@@ -147,15 +174,14 @@ export function registerMetrics(
       labelNames: ['tenant_id', 'resource'] as const,
       registers: [registry],
       async collect() {
+        const snap = await snapshot()
         this.reset()
-        await guarded('sync_checkpoints', async () => {
-          for (const r of await readCheckpoints())
-            if (r.lastSuccessAt)
-              this.set(
-                { tenant_id: r.tenantId, resource: r.resource },
-                r.lastSuccessAt.getTime() / 1000,
-              )
-        })
+        for (const r of snap.checkpoints)
+          if (r.lastSuccessAt)
+            this.set(
+              { tenant_id: r.tenantId, resource: r.resource },
+              r.lastSuccessAt.getTime() / 1000,
+            )
       },
     })
     new Gauge({
@@ -164,11 +190,9 @@ export function registerMetrics(
       labelNames: ['status'] as const,
       registers: [registry],
       async collect() {
+        const snap = await snapshot()
         this.reset()
-        await guarded('webhook_receipts', async () => {
-          for (const r of await repo.webhookReceiptsByStatus())
-            this.set({ status: r.status }, r.count)
-        })
+        for (const r of snap.receipts) this.set({ status: r.status }, r.count)
       },
     })
   }
