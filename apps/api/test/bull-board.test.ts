@@ -1,0 +1,107 @@
+// Bull Board at /admin/queues: anonymous and tenant callers are refused with the error envelope,
+// an admin sees every queue of the catalog, read-only mode refuses actions; and a real headless
+// Chromium (Debian's, driven by playwright-core) renders the board with the queue names.
+import t from 'tap'
+import { chromium } from 'playwright-core'
+import { QUEUE_NAMES } from '@xeno/queues'
+import { buildTestApp } from './support/app.ts'
+import { ADMIN_COOKIE } from '../src/plugins/auth.ts'
+
+type QueuesBody = { queues: { name: string; readOnlyMode: boolean }[] }
+
+t.test('anonymous and tenant callers are refused; an admin sees every queue', async (t) => {
+  const h = await buildTestApp(t)
+  for (const url of ['/admin/queues', '/admin/queues/', '/admin/queues/api/queues']) {
+    const res = await h.app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 401, `anonymous GET ${url}`)
+    t.equal(res.json<{ error: { code: string } }>().error.code, 'UNAUTHORIZED')
+  }
+  const pause = await h.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/sync/pause' })
+  t.equal(pause.statusCode, 401, 'anonymous action refused')
+
+  const tenant = await h.tenant('board-store')
+  const owner = await h.user(tenant.id, { role: 'owner' })
+  const key = await h.apiKey(tenant.id)
+  for (const headers of [owner.basic, await h.session(owner), key.headers]) {
+    const res = await h.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers })
+    t.equal(res.statusCode, 401, 'tenant credentials do not open the board')
+  }
+
+  const admin = await h.admin()
+  const page = await h.app.inject({ method: 'GET', url: '/admin/queues', headers: admin.headers })
+  t.equal(page.statusCode, 200)
+  t.match(page.headers['content-type'], /text\/html/)
+  const api = await h.app.inject({
+    method: 'GET',
+    url: '/admin/queues/api/queues',
+    headers: admin.headers,
+  })
+  t.equal(api.statusCode, 200)
+  const body = api.json<QueuesBody>()
+  t.same(body.queues.map((q) => q.name).sort(), [...QUEUE_NAMES].sort(), 'every catalog queue')
+  t.ok(
+    body.queues.every((q) => !q.readOnlyMode),
+    'actions available by default',
+  )
+})
+
+t.test('read-only mode refuses actions', async (t) => {
+  const h = await buildTestApp(t, {
+    deps: ({ producer }) => ({ bullBoard: { queues: producer.allQueues(), readOnly: true } }),
+  })
+  const admin = await h.admin()
+  const api = await h.app.inject({
+    method: 'GET',
+    url: '/admin/queues/api/queues',
+    headers: admin.headers,
+  })
+  t.ok(api.json<QueuesBody>().queues.every((q) => q.readOnlyMode))
+  const pause = await h.app.inject({
+    method: 'PUT',
+    url: '/admin/queues/api/queues/sync/pause',
+    headers: { ...admin.headers, 'content-type': 'application/json' },
+    payload: '{}',
+  })
+  t.equal(pause.statusCode, 405, 'pausing a queue is refused')
+  t.equal(await h.producer.queue('sync').isPaused(), false, 'the queue still runs')
+})
+
+t.test('headless Chromium renders the board with every queue name', async (t) => {
+  const h = await buildTestApp(t, { cookieSecure: false })
+  const admin = await h.admin()
+  await h.app.listen({ port: 0, host: '127.0.0.1' })
+  const address = h.app.server.address()
+  if (!address || typeof address === 'string') throw new Error('no address')
+  const base = `http://127.0.0.1:${address.port}`
+  const cookie = /xeno_admin=([^;]+)/.exec(admin.headers.cookie)?.[1]
+  if (!cookie) throw new Error('no admin cookie')
+
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+  t.teardown(() => browser.close())
+
+  // Without the cookie the browser gets the 401 envelope, not the board.
+  const anon = await browser.newPage()
+  const refused = await anon.goto(`${base}/admin/queues`)
+  t.equal(refused?.status(), 401)
+
+  const context = await browser.newContext()
+  await context.addCookies([{ name: ADMIN_COOKIE, value: cookie, url: base }])
+  const page = await context.newPage()
+  const res = await page.goto(`${base}/admin/queues`)
+  t.equal(res?.status(), 200)
+  for (const name of QUEUE_NAMES)
+    await page.getByText(name, { exact: true }).first().waitFor({ timeout: 20_000 })
+  const text = await page.locator('body').innerText()
+  for (const name of QUEUE_NAMES) t.match(text, new RegExp(`\\b${name}\\b`), `board shows ${name}`)
+})
