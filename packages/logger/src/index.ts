@@ -46,6 +46,60 @@ export const REDACT_PATHS = [
   'headers["x-shopify-access-token"]',
 ]
 
+/** Query parameters whose values are secrets (OAuth code, HMAC, state nonce, tokens). */
+export const SECRET_QUERY_PARAMS = new Set([
+  'code',
+  'hmac',
+  'state',
+  'signature',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'session',
+  'password',
+  'api_key',
+  'apikey',
+  'key',
+])
+
+/** The URL with the values of secret query parameters replaced by [redacted]. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?')
+  if (q < 0) return url
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const raw = pair.split('=', 1)[0] ?? ''
+      let name = raw
+      try {
+        name = decodeURIComponent(raw.replaceAll('+', ' '))
+      } catch {
+        // an undecodable name is compared as it is
+      }
+      return SECRET_QUERY_PARAMS.has(name.toLowerCase()) ? `${raw}=[redacted]` : pair
+    })
+  return `${url.slice(0, q + 1)}${params.join('&')}`
+}
+
+/** Fastify's request serializer (method, url, host, address) with secret query values redacted. */
+function serializeRequest(req: {
+  method?: string
+  url?: unknown
+  host?: string
+  ip?: string
+  socket?: { remotePort?: number }
+}) {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  }
+}
+
 export type LoggerConfig = {
   level: string
   name?: string
@@ -60,7 +114,8 @@ export function createLogger(config: LoggerConfig): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: config.name ? { service: config.name } : {},
     timestamp: pino.stdTimeFunctions.isoTime,
-    serializers: { err: pino.stdSerializers.err },
+    // `req` replaces Fastify's own request serializer (the logger instance's serializers win).
+    serializers: { err: pino.stdSerializers.err, req: serializeRequest },
   }
   return config.destination ? pino(options, config.destination) : pino(options)
 }
