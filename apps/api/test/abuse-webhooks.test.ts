@@ -6,6 +6,12 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { webhookHmac } from '@xeno/shopify'
+import { createLogger } from '@xeno/logger'
+import {
+  createComplianceRepository,
+  createWebhookProcessor,
+  createWebhookReceiptRepository,
+} from '@xeno/core'
 import { fullApp, FULL_APP_WEBHOOK_SECRET } from './support/full-app.ts'
 import { SAMPLES_DIR, signedHeaders } from './support/webhooks.ts'
 
@@ -165,4 +171,46 @@ t.test("one shop's shop/redact cannot be pointed at another shop", async (t) => 
   )
   t.same(ok.json(), { data: { status: 'accepted' } })
   t.equal(await receipts(), '1')
+})
+
+t.test('a genuine shop/redact replayed after a reinstall deletes nothing', async (t) => {
+  const { h, victim, post, tenantsLeft } = await setup(t)
+  const processor = createWebhookProcessor({
+    db: h.db,
+    receipts: createWebhookReceiptRepository(h.db),
+    compliance: createComplianceRepository(h.db),
+    logger: createLogger({ level: 'silent' }),
+  })
+  const body = await sample('shop__redact.json', victim.shopDomain)
+  const deliver = async () => {
+    const res = await post(
+      'shop/redact',
+      body,
+      // The captured body, re-sent with a fresh (unsigned) webhook id.
+      signedHeaders('shop/redact', body, SECRET, victim.shopDomain, randomUUID()),
+    )
+    t.same(res.json(), { data: { status: 'accepted' } })
+    const [row] = await h.ownerQuery<{ id: string }>(
+      `SELECT id FROM webhook_receipts WHERE status = 'received' ORDER BY received_at DESC LIMIT 1`,
+    )
+    return processor.process(victim.id, row!.id)
+  }
+
+  // The shop is installed (active): Shopify never sends shop/redact then.
+  await h.ownerQuery(`UPDATE tenants SET status = 'active' WHERE id = $1`, [victim.id])
+  t.equal(await deliver(), 'skipped', 'ignored for an installed shop')
+  t.same(await tenantsLeft(), ['other-store.myshopify.com', 'victim-store.myshopify.com'])
+  t.same(
+    await h.ownerQuery('SELECT id FROM orders WHERE tenant_id = $1', [victim.id]),
+    [{ id: '77' }],
+    "the shop's data is intact",
+  )
+
+  // Positive control: after an uninstall the same body deletes the shop's data.
+  await h.ownerQuery(
+    `UPDATE tenants SET status = 'uninstalled', uninstalled_at = now() WHERE id = $1`,
+    [victim.id],
+  )
+  t.equal(await deliver(), 'processed')
+  t.same(await tenantsLeft(), ['other-store.myshopify.com'], 'deleted once uninstalled')
 })

@@ -13,3 +13,11 @@ export async function orderExists(trx: Tx, tenantId: string, orderId: string): P
     await sql`SELECT 1 FROM orders WHERE tenant_id = ${tenantId} AND id = ${orderId}`.execute(trx)
   return rows.length > 0
 }
+
+/** The tenant's status, or null when it is gone (shop/redact only ever follows an uninstall). */
+export async function tenantStatus(trx: Tx, tenantId: string): Promise<string | null> {
+  const { rows } = await sql<{
+    status: string
+  }>`SELECT status FROM tenants WHERE id = ${tenantId}`.execute(trx)
+  return rows[0]?.status ?? null
+}

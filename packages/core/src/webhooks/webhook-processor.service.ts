@@ -17,7 +17,7 @@ import {
 } from '../store/store.repository.ts'
 import type { ComplianceRepository, ComplianceTopic } from './compliance.repository.ts'
 import type { Receipt, WebhookReceiptRepository } from './webhook-receipt.repository.ts'
-import { markTenantUninstalled, orderExists } from './uninstall.repository.ts'
+import { markTenantUninstalled, orderExists, tenantStatus } from './uninstall.repository.ts'
 
 type Json = Record<string, unknown>
 
@@ -109,6 +109,16 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       case 'customers/data_request':
       case 'customers/redact':
       case 'shop/redact':
+        // Shopify sends shop/redact 48 h after an uninstall and never after a reinstall (FACTS.md
+        // §4): one for a tenant that is not uninstalled is a replay (the webhook id is not
+        // signed) of an old delivery, and must not delete a live shop.
+        if (r.topic === 'shop/redact' && (await tenantStatus(trx, tenantId)) !== 'uninstalled') {
+          deps.logger.warn(
+            { tenantId, receiptId: r.id },
+            'shop/redact for a tenant that is not uninstalled ignored',
+          )
+          return { status: 'skipped' }
+        }
         await applyCompliance(trx, r, r.topic, p)
         return { status: 'processed' }
       default:
