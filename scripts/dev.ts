@@ -1,26 +1,169 @@
-// `pnpm dev`: runs the API and one worker from source with .env, restarting nothing, stopping both on Ctrl-C.
+// `pnpm dev`: the whole first run on a machine with Postgres and Redis on loopback. Runs the
+// migrations, then the fake Shopify (its seeded demo store xeno-demo.myshopify.com), the API and
+// one worker as child processes, each with .env (--env-file); sets up an admin and the demo tenant
+// through the API (real OAuth flow, real queue and worker for the backfill; scripts/demo.ts) and
+// prints the URLs and credentials. Ctrl-C stops everything.
+//
+//   pnpm dev                 everything above
+//   pnpm dev --no-demo       migrations, API and worker only (e.g. against a real Shopify app)
+//
+// Variables (besides the API's and worker's): FAKE_SHOPIFY_PORT (4010), DEV_ADMIN_USERNAME
+// (admin), DEV_ADMIN_PASSWORD (xeno-dev-admin-password), DEV_DEMO_USERNAME (demo),
+// DEV_DEMO_PASSWORD (xeno-demo-password). SHOPIFY_ADMIN_ORIGIN is pointed at the fake.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { setUpDemo } from './demo.ts'
 
-const envFile = existsSync('.env') ? ['--env-file=.env'] : []
-if (!envFile.length)
-  process.stderr.write('no .env found: using the environment as it is (see .env.example)\n')
+const root = fileURLToPath(new URL('..', import.meta.url))
+const entry = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url))
+const envPath = `${root}.env`
+const envFile = existsSync(envPath) ? [`--env-file=${envPath}`] : []
+if (envFile.length) process.loadEnvFile(envPath)
+else process.stderr.write('no .env found: using the environment as it is (see .env.example)\n')
 
-const children: ChildProcess[] = []
-function run(name: string, entry: string, args: string[] = []) {
-  const child = spawn(process.execPath, [...envFile, entry, ...args], { stdio: 'inherit' })
-  child.on('exit', (code, signal) => {
-    process.stderr.write(`${name} exited (${signal ?? code})\n`)
-    for (const c of children) if (c !== child && c.exitCode === null) c.kill('SIGTERM')
-    process.exitCode = code ?? 1
-  })
-  children.push(child)
+const demo = !process.argv.includes('--no-demo')
+const env = process.env
+const port = Number(env.PORT ?? 3000)
+const apiOrigin = `http://127.0.0.1:${port}`
+const fakePort = Number(env.FAKE_SHOPIFY_PORT ?? 4010)
+const fakeOrigin = `http://127.0.0.1:${fakePort}`
+const shop = 'xeno-demo.myshopify.com'
+const admin = {
+  username: env.DEV_ADMIN_USERNAME ?? 'admin',
+  password: env.DEV_ADMIN_PASSWORD ?? 'xeno-dev-admin-password',
+  bootstrapToken: env.ADMIN_BOOTSTRAP_TOKEN || undefined,
+}
+const user = {
+  username: env.DEV_DEMO_USERNAME ?? 'demo',
+  password: env.DEV_DEMO_PASSWORD ?? 'xeno-demo-password',
+}
+// The children get .env through --env-file; these win over it (the environment takes precedence).
+const childEnv: NodeJS.ProcessEnv = {
+  ...env,
+  ...(demo
+    ? {
+        SHOPIFY_ADMIN_ORIGIN: fakeOrigin,
+        FAKE_SHOPIFY_PORT: String(fakePort),
+        FAKE_SHOPIFY_CLIENT_ID: env.SHOPIFY_CLIENT_ID,
+        FAKE_SHOPIFY_CLIENT_SECRET: env.SHOPIFY_CLIENT_SECRET,
+        // Local HTTP: session cookies without Secure, unless the environment says otherwise.
+        COOKIE_SECURE: env.COOKIE_SECURE ?? 'false',
+      }
+    : {}),
 }
 
-run('api', 'apps/api/src/main.ts')
-// The worker waits for the API's AUTO_MIGRATE to have created the schema.
-setTimeout(() => run('worker', 'apps/worker/src/main.ts'), 1500)
-for (const sig of ['SIGINT', 'SIGTERM'] as const)
-  process.on(sig, () => {
-    for (const c of children) c.kill('SIGTERM')
+const log = (line: string) => process.stdout.write(`[dev] ${line}\n`)
+const children: ChildProcess[] = []
+let stopping = false
+
+function run(name: string, file: string, args: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...envFile, entry(file), ...args], {
+    env: childEnv,
+    stdio: 'inherit',
   })
+  child.on('exit', (code, signal) => {
+    if (stopping) return
+    process.stderr.write(`[dev] ${name} exited (${signal ?? code})\n`)
+    stop(code ?? 1)
+  })
+  children.push(child)
+  return child
+}
+
+function stop(code: number) {
+  if (stopping) return
+  stopping = true
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM')
+  process.exitCode = code
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => stop(0))
+
+async function waitFor(url: string, ok: (status: number) => boolean, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      if (ok((await fetch(url)).status)) return
+    } catch {
+      // not listening yet
+    }
+    if (stopping) throw new Error('stopped')
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${url}`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+async function migrate() {
+  const child = spawn(
+    process.execPath,
+    [...envFile, entry('packages/db/src/cli/main.ts'), 'migrate'],
+    {
+      env: childEnv,
+      stdio: 'inherit',
+    },
+  )
+  const code = await new Promise<number | null>((r) => child.on('exit', r))
+  if (code !== 0) throw new Error(`migrations failed (exit ${code})`)
+}
+
+async function main() {
+  log('migrations')
+  await migrate()
+  if (demo) {
+    log(`fake Shopify on ${fakeOrigin} (demo store ${shop})`)
+    run('fake-shopify', 'packages/shopify-fake/src/main.ts')
+    await waitFor(`${fakeOrigin}/`, (s) => s === 200)
+  }
+  log(`API on ${apiOrigin}`)
+  run('api', 'apps/api/src/main.ts')
+  await waitFor(`${apiOrigin}/api/health`, (s) => s === 200)
+  log('worker (all queues)')
+  run('worker', 'apps/worker/src/main.ts')
+  if (!demo) return
+
+  const result = await setUpDemo({
+    api: apiOrigin,
+    fake: fakeOrigin,
+    shop,
+    admin,
+    user,
+    log,
+  })
+  const today = new Date().toISOString().slice(0, 10)
+  const monthsAgo = new Date(Date.now() - 180 * 86_400_000).toISOString().slice(0, 10)
+  const t = `${apiOrigin}/api/tenants/${result.tenantId}`
+  process.stdout.write(`
+Xeno is running with a demo store.
+
+  API              ${apiOrigin}
+  API docs         ${apiOrigin}/docs          (OpenAPI: ${apiOrigin}/docs/json)
+  Bull Board       ${apiOrigin}/admin/queues  (log in as the admin first: POST /api/admin/login)
+  Metrics          ${apiOrigin}/metrics
+  Fake Shopify     ${fakeOrigin}              (store ${shop})
+
+  Admin            ${admin.username} / ${admin.password}
+  Demo tenant      ${result.tenantId} (${shop})
+  Demo owner       ${user.username} / ${user.password}   (HTTP Basic on ${t}/…)
+
+  Dashboard endpoints (tenant ${result.tenantId}):
+    ${t}/analytics            summary with the previous period
+    ${t}/metrics/revenue      revenue chart: gross, refunds, net, orders, AOV per bucket
+    ${t}/metrics/orders       ${t}/metrics/customers    ${t}/metrics/products
+    ${t}/sync-status          ingestion state per resource
+
+  A revenue chart:
+    curl -u ${user.username}:${user.password} '${t}/metrics/revenue?from=${monthsAgo}&to=${today}&granularity=month'
+
+  Log in for Bull Board in a browser session or with curl:
+    curl -c jar -H 'content-type: application/json' -d '{"username":"${admin.username}","password":"${admin.password}"}' ${apiOrigin}/api/admin/login
+    curl -b jar ${apiOrigin}/admin/queues/api/queues
+
+Ctrl-C stops everything.
+`)
+  log(`ready ${JSON.stringify({ tenantId: result.tenantId, api: apiOrigin, fake: fakeOrigin })}`)
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`[dev] ${err.message}\n`)
+  stop(1)
+})

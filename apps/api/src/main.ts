@@ -50,6 +50,18 @@ async function main() {
     logger.warn({ err: { message: err.message } }, 'redis connection error'),
   )
   const producer = createProducer({ connection: redis, prefix: queuePrefix(config.QUEUE_PREFIX) })
+  // Bull Board and /metrics hold their Queue objects from the start, before Redis may be ready:
+  // their own connection queues commands while it connects (the producer's fails fast).
+  const opsRedis = createRedis(
+    config.REDIS_URL,
+    'producer',
+    (err) => logger.warn({ err: { message: err.message } }, 'redis connection error (ops)'),
+    { enableOfflineQueue: true },
+  )
+  const opsQueues = createProducer({
+    connection: opsRedis,
+    prefix: queuePrefix(config.QUEUE_PREFIX),
+  })
   const health = createHealthService({
     pingDb: () => pingDb(db),
     pingRedis: () => pingRedis(redis),
@@ -160,10 +172,10 @@ async function main() {
     // Operator surfaces (issue 8): /metrics and Bull Board over every queue of the catalog.
     metrics: {
       token: config.METRICS_TOKEN,
-      queues: producer.allQueues,
+      queues: opsQueues.allQueues,
       repository: createMetricsRepository(db),
     },
-    bullBoard: { queues: producer.allQueues(), readOnly: config.BULL_BOARD_READ_ONLY },
+    bullBoard: { queues: opsQueues.allQueues(), readOnly: config.BULL_BOARD_READ_ONLY },
   })
   const shutdown = new AbortController()
 
@@ -214,7 +226,9 @@ async function main() {
     force.unref()
     await app.close() // stops accepting, lets in-flight requests finish
     await producer.close()
+    await opsQueues.close()
     redis.disconnect()
+    opsRedis.disconnect()
     await db.destroy()
     logger.info('stopped')
     process.exit(0)
