@@ -226,7 +226,7 @@ async function runOne(bench: Bench, quick: boolean, logDir: string): Promise<Out
   const seconds = (performance.now() - started) / 1000
   const loadAfter = os.loadavg()
   const json = lastJson(stdout)
-  const base = { bench, args, seconds, loadBefore, loadAfter, log: path.relative(ROOT, logFile) }
+  const base = { bench, args, seconds, loadBefore, loadAfter, log: logFile }
   if (timedOut)
     return {
       ...base,
@@ -254,7 +254,7 @@ async function postgresVersion(): Promise<string> {
   const client = new pg.Client({ connectionString: url })
   try {
     await client.connect()
-    const r = await client.query<{ v: string }>('SHOW server_version')
+    const r = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")
     return r.rows[0]?.v ?? 'unknown'
   } catch (err) {
     return `unavailable (${(err as Error).message})`
@@ -352,7 +352,8 @@ function report(o: {
     lines.push(
       '> **QUICK SMOKE RUN** (`pnpm bench -- --quick`): sizes, rounds and durations are reduced',
       '> to prove the benchmarks run end to end. These numbers are **not** the benchmark results',
-      '> and must not be quoted as such; run `pnpm bench` on a quiet machine for those.',
+      '> and must not be quoted as such; run `pnpm bench` on a quiet machine for those. Targets',
+      '> are stated for the full sizes: pass/miss at quick sizes says nothing about them.',
       '',
     )
   if (o.subset) lines.push(`> Subset run: ${o.outcomes.map((x) => x.bench.name).join(', ')}.`, '')
