@@ -92,7 +92,9 @@ export async function setUpDemo(o: DemoOptions): Promise<DemoResult> {
       status: approve.status,
       json: { text: await approve.text() },
     })
-  const callback = await fetch(approve.headers.get('location') ?? '', {
+  // Back to our callback; through `api` (the same path: APP_URL may not resolve from here).
+  const back = new URL(approve.headers.get('location') ?? '')
+  const callback = await fetch(`${o.api}${back.pathname}${back.search}`, {
     redirect: 'manual',
     headers: { 'user-agent': BROWSER_UA },
   })
