@@ -463,17 +463,12 @@ async function rankCustomers(trx: Tx, q: RangeQuery, only: string[] | null, limi
       GROUP BY o.customer_id
     ),
     r AS (
-      -- LATERAL: the few refunds of the range look their order up by key, rather than the
-      -- planner hashing every order of the range to join them
       SELECT o.customer_id, sum(r.amount) AS refunds
       FROM refunds r
-      CROSS JOIN LATERAL (
-        SELECT o.customer_id FROM orders o
-        WHERE o.tenant_id = r.tenant_id AND o.id = r.order_id AND ${inRange}
-        OFFSET 0
-      ) o
+      JOIN orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
       WHERE r.tenant_id = ${q.tenantId}
         AND r.created_at >= ${q.start}::timestamptz AND r.created_at < ${q.end}::timestamptz
+        AND ${inRange}
       GROUP BY o.customer_id
     )
     SELECT g.customer_id::text AS customer_id, g.orders::int AS orders, g.gross::text AS gross,
