@@ -1,4 +1,5 @@
 // Composition root of a worker process: `node apps/worker/src/main.ts [--queues sync,webhooks] [--concurrency N]`.
+import { once } from 'node:events'
 import { ConfigError } from '@xeno/config'
 import { createLogger } from '@xeno/logger'
 import { createDb, rlsBypassReason } from '@xeno/db'
@@ -116,6 +117,10 @@ async function main() {
     onBulkFinished: (_tenantId, gid) => bulkSignal.notify(gid, pool),
   })
   const webhookSweeper = createWebhookSweeper({ receipts, producer, logger })
+
+  // The producer connection fails fast (no offline queue): a Queue first used before it is ready
+  // fails (the sweeper's schedule was lost that way on a fresh start). Workers need Redis anyway.
+  if (producerRedis.status !== 'ready') await once(producerRedis, 'ready')
 
   const worker = createWorker({
     logger,
