@@ -10,7 +10,7 @@
 // Each benchmark measures its own ratio within one run with medians over several rounds; this
 // runner adds nothing to the measurement, it only records conditions (the machine is often
 // shared: the load average before and after each benchmark is part of the result).
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { createWriteStream, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { connect } from 'node:net'
@@ -318,6 +318,21 @@ function packageVersions(): Record<string, string> {
   return out
 }
 
+/** Tracked files that differ from the revision (others' work in progress on a shared tree). */
+function gitChanges(): string[] {
+  try {
+    return execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3))
+  } catch {
+    return []
+  }
+}
+
 function gitRevision(): string {
   try {
     const head = readFileSync(path.join(ROOT, '.git', 'HEAD'), 'utf8').trim()
@@ -344,6 +359,8 @@ function report(o: {
   loadAfter: number[]
   outcomes: Outcome[]
   versions: Record<string, string>
+  revision: string
+  changes: string[]
 }): string {
   const cpus = os.cpus()
   const lines: string[] = []
@@ -387,7 +404,7 @@ function report(o: {
     '',
     '## Versions',
     '',
-    `- Git revision: ${gitRevision()}`,
+    `- Git revision: ${o.revision}${o.changes.length ? ` plus uncommitted changes to ${o.changes.length} tracked file(s) when the run started: ${o.changes.join(', ')}` : ' (clean)'}`,
     ...Object.entries(o.versions).map(([k, v]) => `- ${k}: ${v}`),
     '',
     '## Arguments and raw output',
@@ -432,6 +449,8 @@ async function main() {
   const quick = values.quick
   const started = new Date()
   const loadBefore = os.loadavg()
+  const revision = gitRevision()
+  const changes = gitChanges()
   if (!quick && loadBefore[0]! > 2)
     console.warn(
       `warning: load average ${loadBefore[0]!.toFixed(2)} > 2; results will be recorded as run on a busy machine`,
@@ -465,6 +484,8 @@ async function main() {
     loadAfter: os.loadavg(),
     outcomes,
     versions,
+    revision,
+    changes,
   })
   writeFileSync(values.out, text)
   console.log(`wrote ${path.relative(process.cwd(), values.out)}`)
