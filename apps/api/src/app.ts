@@ -26,7 +26,11 @@ import { webhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.routes.
 import { shopifyRoutes, type ShopifyRoutesDeps } from './routes/shopify.routes.ts'
 import { registerDocs } from './plugins/docs.ts'
 import { registerMetrics, type MetricsDeps } from './plugins/metrics.ts'
-import { registerBullBoard, type BullBoardDeps } from './plugins/bull-board.ts'
+import {
+  allowBodilessBoardActions,
+  registerBullBoard,
+  type BullBoardDeps,
+} from './plugins/bull-board.ts'
 import { metricsRoutes } from './routes/metrics.routes.ts'
 
 /** Everything the HTTP layer needs, built by the composition root (or a test). */
@@ -118,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute)
   // Before any route: the auth plugin's onRequest hook must see every route.
+  if (deps.bullBoard) allowBodilessBoardActions(app) // before the auth plugin's CSRF check
   const auth = deps.auth ? await registerAuth(app, deps.auth) : registerAuthFailClosed(app)
   // Before any route: the OpenAPI generator and the request metrics hook see every route.
   await registerDocs(app, { appUrl: deps.auth?.appUrl })

@@ -43,6 +43,28 @@ t.test('anonymous and tenant callers are refused; an admin sees every queue', as
     body.queues.every((q) => !q.readOnlyMode),
     'actions available by default',
   )
+
+  // Board actions (bodiless PUTs) still need the same origin: the admin cookie alone is not enough.
+  const cookieOnly = { cookie: admin.headers.cookie }
+  const crossSite = await h.app.inject({
+    method: 'PUT',
+    url: '/admin/queues/api/queues/sync/pause',
+    headers: { ...cookieOnly, origin: 'https://evil.example' },
+  })
+  t.equal(crossSite.statusCode, 403, 'cross-origin action refused')
+  const noOrigin = await h.app.inject({
+    method: 'PUT',
+    url: '/admin/queues/api/queues/sync/pause',
+    headers: cookieOnly,
+  })
+  t.equal(noOrigin.statusCode, 403, 'origin-less action refused')
+  t.equal(await h.producer.queue('sync').isPaused(), false, 'nothing was paused')
+  const sameOrigin = await h.app.inject({
+    method: 'PUT',
+    url: '/admin/queues/api/queues/sync/resume',
+    headers: admin.headers,
+  })
+  t.equal(sameOrigin.statusCode, 200, 'same-origin bodiless action accepted')
 })
 
 t.test('read-only mode refuses actions', async (t) => {
@@ -104,4 +126,12 @@ t.test('headless Chromium renders the board with every queue name', async (t) =>
     await page.getByText(name, { exact: true }).first().waitFor({ timeout: 20_000 })
   const text = await page.locator('body').innerText()
   for (const name of QUEUE_NAMES) t.match(text, new RegExp(`\\b${name}\\b`), `board shows ${name}`)
+
+  // An action as the board's UI sends it: a bodiless PUT from the page (same origin) works…
+  const action = await page.evaluate(async () => {
+    const r = await fetch('/admin/queues/api/queues/sync/pause', { method: 'PUT' })
+    return r.status
+  })
+  t.equal(action, 200, 'the board can pause a queue')
+  t.equal(await h.producer.queue('sync').isPaused(), true, 'the queue is paused')
 })

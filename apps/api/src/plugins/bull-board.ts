@@ -34,6 +34,33 @@ function statusOf(err: AppError): number {
   return 400
 }
 
+// Bull Board's UI sends its actions (pause, retry, clean …) as bodiless PUTs without a
+// content-type, which the auth plugin's CSRF rule refuses ("state-changing requests must send a
+// JSON body"). For those requests only, a hook that runs before the auth plugin's marks them
+// JSON, so the rest of the CSRF check (same origin: Origin = APP_URL or Sec-Fetch-Site) still
+// decides; a hook in the board's scope removes the mark again before Fastify parses the body.
+const BOARD_ACTION = new RegExp(`^${BULL_BOARD_PREFIX}/api/`)
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const marked = new WeakSet<object>()
+
+/** Call before the auth plugin registers (its onRequest hook must run after this one). */
+export function allowBodilessBoardActions(app: FastifyInstance) {
+  app.addHook('onRequest', (request, _reply, done) => {
+    const h = request.headers
+    if (
+      STATE_CHANGING.has(request.method) &&
+      BOARD_ACTION.test(request.url) &&
+      h['content-type'] === undefined &&
+      h['transfer-encoding'] === undefined &&
+      (h['content-length'] === undefined || h['content-length'] === '0')
+    ) {
+      h['content-type'] = 'application/json'
+      marked.add(request)
+    }
+    done()
+  })
+}
+
 /** Registers the board under /admin/queues; call after the auth plugin. */
 export async function registerBullBoard(app: FastifyInstance, deps: BullBoardDeps) {
   const serverAdapter = new FastifyAdapter()
@@ -67,6 +94,10 @@ export async function registerBullBoard(app: FastifyInstance, deps: BullBoardDep
   })
 
   await app.register(async (scope) => {
+    scope.addHook('onRequest', (request, _reply, done) => {
+      if (marked.has(request)) delete request.headers['content-type']
+      done()
+    })
     scope.addHook('onRoute', (route) => {
       route.config = { ...route.config, auth: 'admin' }
       route.schema = {
