@@ -137,7 +137,7 @@ Xeno is running with a demo store.
 
   API              ${apiOrigin}
   API docs         ${apiOrigin}/docs          (OpenAPI: ${apiOrigin}/docs/json)
-  Bull Board       ${apiOrigin}/admin/queues  (log in as the admin first: POST /api/admin/login)
+  Bull Board       ${apiOrigin}/admin/queues  (log in first: /docs → POST /api/admin/login → Try it out)
   Metrics          ${apiOrigin}/metrics
   Fake Shopify     ${fakeOrigin}              (store ${shop})
 
