@@ -141,8 +141,8 @@ t.test('a customers/redact body replayed on shop/redact cannot delete the shop',
   t.same(genuine.json(), { data: { status: 'accepted' } })
 })
 
-t.test("one shop's shop/redact cannot be pointed at another shop", async (t) => {
-  const { victim, other, post, receipts, tenantsLeft } = await setup(t)
+t.test("one shop's destructive webhooks cannot be pointed at another shop", async (t) => {
+  const { h, victim, other, post, receipts, tenantsLeft } = await setup(t)
   const otherRedact = await sample('shop__redact.json', other.shopDomain)
   const res = await post(
     'shop/redact',
@@ -161,6 +161,30 @@ t.test("one shop's shop/redact cannot be pointed at another shop", async (t) => 
   t.equal(res2.statusCode, 400)
   t.equal(await receipts(), '0')
   t.same(await tenantsLeft(), ['other-store.myshopify.com', 'victim-store.myshopify.com'])
+
+  // app/uninstalled destroys the shop's credentials: another shop's cannot be pointed here.
+  const uninstall = (domain: string) =>
+    sample('app__uninstalled.json', domain).then((b) =>
+      Buffer.from(
+        b.toString().replace('"myshopify_domain": null', `"myshopify_domain": "${domain}"`),
+      ),
+    )
+  const otherUninstall = await uninstall(other.shopDomain)
+  const res3 = await post(
+    'app/uninstalled',
+    otherUninstall,
+    signedHeaders('app/uninstalled', otherUninstall, SECRET, victim.shopDomain, randomUUID()),
+  )
+  t.equal(res3.statusCode, 400, "another shop's app/uninstalled")
+  t.equal(await receipts(), '0')
+  const ownUninstall = await uninstall(victim.shopDomain)
+  const res4 = await post(
+    'app/uninstalled',
+    ownUninstall,
+    signedHeaders('app/uninstalled', ownUninstall, SECRET, victim.shopDomain, randomUUID()),
+  )
+  t.same(res4.json(), { data: { status: 'accepted' } }, 'its own app/uninstalled is accepted')
+  await h.ownerQuery('DELETE FROM webhook_receipts')
 
   // Positive control: the victim's own shop/redact is stored (the processor then deletes).
   const own = await sample('shop__redact.json', victim.shopDomain)

@@ -35,8 +35,11 @@ const REQUIRED = ['hmac', 'topic', 'shopDomain', 'webhookId'] as const
 // Shopify's HMAC covers the body only: the topic, shop and webhook id headers are not signed. A
 // captured compliance body could be re-sent under another topic (a customers/redact body on
 // shop/redact) or another shop's header; for the destructive compliance topics the signed body
-// must therefore agree with the headers. Other topics are not parsed here (Postgres does it).
+// must therefore agree with the headers; so must app/uninstalled (it destroys the credentials),
+// whose body names the shop in myshopify_domain. Other topics are not parsed here (Postgres
+// does it).
 const COMPLIANCE_SHAPE: Record<string, { needs: string[]; forbids: string[] }> = {
+  'app/uninstalled': { needs: [], forbids: [] },
   'shop/redact': {
     needs: [],
     forbids: ['customer', 'orders_to_redact', 'orders_requested', 'data_request'],
@@ -60,8 +63,10 @@ function complianceMismatch(topic: string, body: Buffer, shop: string | null): s
   for (const k of shape.needs) if (!(k in o)) return `${k} missing for ${topic}`
   for (const k of shape.forbids) if (k in o) return `${k} is not part of ${topic}`
   // Documentation samples carry a "{shop}" placeholder; a real delivery names a real shop.
-  const named = typeof o.shop_domain === 'string' ? normalizeShopDomain(o.shop_domain) : null
-  if (named && named !== shop) return 'shop_domain of the body is not X-Shopify-Shop-Domain'
+  const key = topic === 'app/uninstalled' ? 'myshopify_domain' : 'shop_domain'
+  const value = o[key]
+  const named = typeof value === 'string' ? normalizeShopDomain(value) : null
+  if (named && named !== shop) return `${key} of the body is not X-Shopify-Shop-Domain`
   return null
 }
 
