@@ -140,7 +140,16 @@ function transform(doc: TransformInput) {
   schema.response = response
   if (!('security' in schema)) schema.security = securityOf(auth, doc.url)
   schema['x-auth'] = auth ?? 'none'
-  return zodTransform({ ...doc, schema })
+  const out = zodTransform({ ...doc, schema })
+  // @fastify/swagger turns a querystring's `properties` into parameters; a free-form record
+  // (e.g. Shopify's signed callback query) has none and would become an invalid parameter.
+  const converted = out.schema as { querystring?: { properties?: unknown }; description?: string }
+  if (converted.querystring && !converted.querystring.properties) {
+    delete converted.querystring
+    converted.description =
+      `${converted.description ?? ''}\n\nQuery: free-form key/value pairs (all of them are covered by the signature).`.trim()
+  }
+  return out
 }
 
 const DESCRIPTION = `Multi-tenant Shopify ingestion and analytics.
