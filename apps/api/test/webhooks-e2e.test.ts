@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { createWebhookApi } from '@xeno/core'
+import { createAnalyticsService, createWebhookApi, rebuildAnalyticsRollups } from '@xeno/core'
+import { withTenant } from '@xeno/db'
 import { TEST_RUNTIME_ROLE } from '@xeno/db/testing'
 import { createLogger } from '@xeno/logger'
 import { createShopifyAdmin, registerWebhooks } from '@xeno/shopify'
@@ -194,6 +195,19 @@ t.test(
       [tenant.id],
     )
     t.equal(deleted?.n, 1, 'the deleted order stays deleted')
+    // Analytics read rollups the webhook writers keep: they equal a rebuild from the rows.
+    const analytics = createAnalyticsService({ db: h.db })
+    const range = { from: '2024-01-01', to: '2028-12-31', granularity: 'month' as const }
+    const read = async () => ({
+      summary: await analytics.summary(tenant.id, range),
+      revenue: await analytics.revenue(tenant.id, range),
+      customers: await analytics.customerGrowth(tenant.id, range),
+      products: await analytics.topProducts(tenant.id, range),
+    })
+    const incremental = await read()
+    t.not(incremental.summary.current.orders, 0, 'webhook orders reach analytics')
+    await withTenant(h.db, tenant.id, (trx) => rebuildAnalyticsRollups(trx, tenant.id))
+    t.same(incremental, await read(), 'rollups kept by the webhook writers equal a rebuild')
     t.equal(worker.child.exitCode, null, 'worker still running')
   },
 )

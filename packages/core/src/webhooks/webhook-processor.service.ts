@@ -17,7 +17,14 @@ import {
 } from '../store/store.repository.ts'
 import type { ComplianceRepository, ComplianceTopic } from './compliance.repository.ts'
 import type { Receipt, WebhookReceiptRepository } from './webhook-receipt.repository.ts'
-import { markTenantUninstalled, orderExists, tenantStatus } from './uninstall.repository.ts'
+import {
+  customerInstants,
+  markTenantUninstalled,
+  orderExists,
+  orderInstants,
+  tenantStatus,
+} from './uninstall.repository.ts'
+import { refreshAnalyticsRollups } from '../analytics/analytics.service.ts'
 
 type Json = Record<string, unknown>
 
@@ -47,6 +54,25 @@ export type WebhookProcessorDeps = {
 }
 
 /**
+ * Runs a write and keeps the analytics rollups equal to a recomputation: the days the orders and
+ * customers sat on before the write and the days they sit on after it are recomputed.
+ */
+async function withRollups(
+  trx: Tx,
+  tenantId: string,
+  orderIds: string[],
+  customerIds: string[],
+  write: () => Promise<unknown>,
+): Promise<void> {
+  const before = [
+    ...(await orderInstants(trx, tenantId, orderIds)),
+    ...(await customerInstants(trx, tenantId, customerIds)),
+  ]
+  await write()
+  await refreshAnalyticsRollups(trx, tenantId, { orderIds, customerIds, instants: before })
+}
+
+/**
  * Applies one inbox receipt: normalises the REST-shaped payload with the same code as the sync,
  * upserts with the updated_at guard, and marks the receipt processed — one transaction, so a
  * receipt's effect is applied exactly once however often its job runs.
@@ -63,28 +89,46 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       case 'orders/create':
       case 'orders/updated':
       case 'orders/cancelled':
-      case 'orders/paid':
-        await upsertOrders(trx, tenantId, [orderFromRest(p)])
+      case 'orders/paid': {
+        const bundle = orderFromRest(p)
+        await withRollups(trx, tenantId, [bundle.order.id], [], () =>
+          upsertOrders(trx, tenantId, [bundle]),
+        )
         return { status: 'processed' }
-      case 'orders/delete':
-        await markDeleted(trx, tenantId, 'orders', [gidToId(p.id as string)], at)
+      }
+      case 'orders/delete': {
+        const id = gidToId(p.id as string)
+        await withRollups(trx, tenantId, [id], [], () =>
+          markDeleted(trx, tenantId, 'orders', [id], at),
+        )
         return { status: 'processed' }
+      }
       case 'refunds/create': {
         const refund = refundFromRest(p)
         if (!(await orderExists(trx, tenantId, refund.orderId)))
           throw new RetryLaterError(
             `order ${refund.orderId} of refund ${refund.id} is not stored yet`,
           )
-        await upsertRefunds(trx, tenantId, [refund])
+        await withRollups(trx, tenantId, [refund.orderId], [], () =>
+          upsertRefunds(trx, tenantId, [refund]),
+        )
         return { status: 'processed' }
       }
       case 'customers/create':
-      case 'customers/update':
-        await upsertCustomers(trx, tenantId, [customerFromRest(p)])
+      case 'customers/update': {
+        const customer = customerFromRest(p)
+        await withRollups(trx, tenantId, [], [customer.id], () =>
+          upsertCustomers(trx, tenantId, [customer]),
+        )
         return { status: 'processed' }
-      case 'customers/delete':
-        await markDeleted(trx, tenantId, 'customers', [gidToId(p.id as string)], at)
+      }
+      case 'customers/delete': {
+        const id = gidToId(p.id as string)
+        await withRollups(trx, tenantId, [], [id], () =>
+          markDeleted(trx, tenantId, 'customers', [id], at),
+        )
         return { status: 'processed' }
+      }
       case 'products/create':
       case 'products/update':
         await upsertProducts(trx, tenantId, [productFromRest(p)])
