@@ -12,8 +12,7 @@ t.test('producer validates payloads and applies the catalog policy', async (t) =
     await producer.close()
     connection.disconnect()
   })
-  await connection.ping().catch(() => {})
-  await new Promise((r) => setTimeout(r, 50))
+  if (connection.status !== 'ready') await new Promise((r) => connection.once('ready', r))
 
   const tenantId = '0b0f8a4e-1c1e-4e8f-9a51-6d1c1f0e2d3a'
   const id = await producer.enqueue(
