@@ -44,6 +44,7 @@ export {
   createAnalyticsService,
   refreshAnalyticsRollups,
   rebuildAnalyticsRollups,
+  writeWithRollups,
   resolveRange,
   formatMoney,
   CHECKOUT_STARTED_EVENT,

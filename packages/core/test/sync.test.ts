@@ -1,6 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import pg from 'pg'
 import t, { type Test } from 'tap'
+import { withTenant } from '@xeno/db'
+import {
+  createAnalyticsService,
+  rebuildAnalyticsRollups,
+} from '../src/analytics/analytics.service.ts'
 import { createTestDatabase } from '@xeno/db/testing'
 import { createLogger } from '@xeno/logger'
 import { createShopifyAdmin } from '@xeno/shopify'
@@ -125,6 +130,20 @@ t.test(
       'orders, products, children equal',
     )
     t.ok(db.customers.has(String(cust.id)), 'new customer synced')
+
+    // Analytics read rollups the sync keeps (rebuilt after the backfill, refreshed per page).
+    const analytics = createAnalyticsService({ db: s.tdb.db })
+    const range = { from: '2025-06-01', to: '2027-05-31', granularity: 'month' as const }
+    const read = async () => ({
+      summary: await analytics.summary(s.tenantId, range),
+      revenue: await analytics.revenue(s.tenantId, range),
+      customers: await analytics.customerGrowth(s.tenantId, range),
+      top: await analytics.topCustomers(s.tenantId, { ...range, limit: 10 }),
+    })
+    const kept = await read()
+    t.not(kept.summary.current.orders, 0, 'synced orders reach analytics')
+    await withTenant(s.tdb.db, s.tenantId, (trx) => rebuildAnalyticsRollups(trx, s.tenantId))
+    t.same(kept, await read(), 'rollups kept by the sync equal a rebuild')
 
     // Deletions are only visible to reconciliation (no deletion events for orders/customers).
     s.store.deleteOrder(ids[3]!)

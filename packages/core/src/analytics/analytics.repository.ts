@@ -65,6 +65,12 @@ export async function tuneReadTransaction(trx: Tx): Promise<void> {
   await sql`SELECT set_config('work_mem', '64MB', true)`.execute(trx)
 }
 
+/** Lets a background rebuild outlive the pool's per-statement limit (this transaction only). */
+export async function allowLongStatements(trx: Tx, ms: number): Promise<void> {
+  await sql`SELECT set_config('statement_timeout', ${String(Math.round(ms))}, true)`.execute(trx)
+  await sql`SELECT set_config('work_mem', '64MB', true)`.execute(trx)
+}
+
 /** The shop's zone and currency, or undefined for an unknown (or other) tenant. */
 export async function findShop(
   trx: Tx,
@@ -747,4 +753,37 @@ export async function funnelSeries(
         ELSE least(1, greatest(0, round(orders::numeric / checkouts, 4)))::float8 END AS rate
     FROM per_bucket ORDER BY bucket NULLS LAST`.execute(trx)
   return rows
+}
+
+/**
+ * The instants an order's figures sit on now (processed_at, its refunds' created_at): passed to
+ * the rollup refresh so days a write moves the order away from are recomputed too.
+ */
+export async function orderInstants(
+  trx: Tx,
+  tenantId: string,
+  orderIds: string[],
+): Promise<Date[]> {
+  if (!orderIds.length) return []
+  const { rows } = await sql<{ at: Date }>`
+    SELECT processed_at AS at FROM orders WHERE tenant_id = ${tenantId} AND id = ANY(${orderIds}::bigint[])
+    UNION ALL
+    SELECT created_at FROM refunds WHERE tenant_id = ${tenantId} AND order_id = ANY(${orderIds}::bigint[])`.execute(
+    trx,
+  )
+  return rows.map((r) => r.at)
+}
+
+/** A customer's stored created_at (the day it counts as new), for the rollup refresh. */
+export async function customerInstants(
+  trx: Tx,
+  tenantId: string,
+  customerIds: string[],
+): Promise<Date[]> {
+  if (!customerIds.length) return []
+  const { rows } = await sql<{ at: Date }>`
+    SELECT created_at AS at FROM customers WHERE tenant_id = ${tenantId} AND id = ANY(${customerIds}::bigint[])`.execute(
+    trx,
+  )
+  return rows.map((r) => r.at)
 }

@@ -145,10 +145,39 @@ export async function refreshAnalyticsRollups(
 }
 
 /**
+ * Runs a write of orders, refunds or customers and keeps the rollups equal to a recomputation:
+ * the local days those rows sat on before the write and the days they sit on after it are
+ * recomputed. Call inside the writer's `withTenant` transaction.
+ */
+export async function writeWithRollups<T>(
+  trx: Tx,
+  tenantId: string,
+  ids: { orderIds?: string[]; customerIds?: string[] },
+  write: () => Promise<T>,
+): Promise<T> {
+  const orderIds = ids.orderIds ?? []
+  const customerIds = ids.customerIds ?? []
+  const before = [
+    ...(await repo.orderInstants(trx, tenantId, orderIds)),
+    ...(await repo.customerInstants(trx, tenantId, customerIds)),
+  ]
+  const result = await write()
+  await refreshAnalyticsRollups(trx, tenantId, { orderIds, customerIds, instants: before })
+  return result
+}
+
+/**
  * Rebuilds every analytics rollup of a tenant from the stored rows: after the shop's time zone
  * changes (the shop sync), after a reconciliation or a shop/redact.
  */
-export async function rebuildAnalyticsRollups(trx: Tx, tenantId: string): Promise<void> {
+export async function rebuildAnalyticsRollups(
+  trx: Tx,
+  tenantId: string,
+  opts: { statementTimeoutMs?: number } = {},
+): Promise<void> {
+  // Background callers (a finished backfill) pass a long limit: a million-order shop's rebuild
+  // takes longer than a request's statement timeout.
+  if (opts.statementTimeoutMs) await repo.allowLongStatements(trx, opts.statementTimeoutMs)
   const shop = await shopOf(trx, tenantId)
   await repo.lockTenantRollups(trx, tenantId)
   await rebuildAll(trx, tenantId, shop.zone)

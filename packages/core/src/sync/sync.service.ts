@@ -34,6 +34,7 @@ import {
 } from '@xeno/shopify'
 import { withTenant } from '@xeno/db'
 import { upsertCustomers, upsertOrders, upsertProducts } from '../store/store.repository.ts'
+import { rebuildAnalyticsRollups, writeWithRollups } from '../analytics/analytics.service.ts'
 import type { ShopAccessService } from '../credentials/shop-access.service.ts'
 import { MissingCredentialsError } from '../credentials/shop-access.service.ts'
 import {
@@ -283,20 +284,27 @@ export function createSyncService(deps: SyncServiceDeps) {
           bundles.push(b)
         }
         await withTenant(deps.db, tenantId, async (trx) => {
-          written = (await upsertOrders(trx, tenantId, bundles)).length
+          const orderIds = bundles.map((b) => b.order.id)
+          written = (
+            await writeWithRollups(trx, tenantId, { orderIds }, () =>
+              upsertOrders(trx, tenantId, bundles),
+            )
+          ).length
           await advance(trx)
         })
       } else {
         await withTenant(deps.db, tenantId, async (trx) => {
           written =
             resource === 'customers'
-              ? (
-                  await upsertCustomers(
-                    trx,
-                    tenantId,
-                    (nodes as GqlCustomer[]).map(customerFromGraphql),
-                  )
-                ).length
+              ? await (async () => {
+                  const rows = (nodes as GqlCustomer[]).map(customerFromGraphql)
+                  const customerIds = rows.map((r) => r.id)
+                  return (
+                    await writeWithRollups(trx, tenantId, { customerIds }, () =>
+                      upsertCustomers(trx, tenantId, rows),
+                    )
+                  ).length
+                })()
               : (
                   await upsertProducts(
                     trx,
@@ -399,6 +407,12 @@ export function createSyncService(deps: SyncServiceDeps) {
         deleteMissing: true,
       })
       log.info({ lines: staged, ...merged }, 'bulk result merged')
+      // A merge rewrites up to every order or customer: rebuild the analytics rollups once
+      // rather than refreshing them row by row.
+      if (resource === 'orders' || resource === 'customers')
+        await withTenant(deps.db, tenantId, (trx) =>
+          rebuildAnalyticsRollups(trx, tenantId, { statementTimeoutMs: 3_600_000 }),
+        )
       return {
         status: 'done',
         mode,

@@ -21,36 +21,3 @@ export async function tenantStatus(trx: Tx, tenantId: string): Promise<string | 
   }>`SELECT status FROM tenants WHERE id = ${tenantId}`.execute(trx)
   return rows[0]?.status ?? null
 }
-
-/**
- * The instants an order's figures sit on now (processed_at, its refunds' created_at): passed to
- * the rollup refresh so days a write moves the order away from are recomputed too.
- */
-export async function orderInstants(
-  trx: Tx,
-  tenantId: string,
-  orderIds: string[],
-): Promise<Date[]> {
-  if (!orderIds.length) return []
-  const { rows } = await sql<{ at: Date }>`
-    SELECT processed_at AS at FROM orders WHERE tenant_id = ${tenantId} AND id = ANY(${orderIds}::bigint[])
-    UNION ALL
-    SELECT created_at FROM refunds WHERE tenant_id = ${tenantId} AND order_id = ANY(${orderIds}::bigint[])`.execute(
-    trx,
-  )
-  return rows.map((r) => r.at)
-}
-
-/** A customer's stored created_at (the day it counts as new), for the rollup refresh. */
-export async function customerInstants(
-  trx: Tx,
-  tenantId: string,
-  customerIds: string[],
-): Promise<Date[]> {
-  if (!customerIds.length) return []
-  const { rows } = await sql<{ at: Date }>`
-    SELECT created_at AS at FROM customers WHERE tenant_id = ${tenantId} AND id = ANY(${customerIds}::bigint[])`.execute(
-    trx,
-  )
-  return rows.map((r) => r.at)
-}

@@ -17,14 +17,8 @@ import {
 } from '../store/store.repository.ts'
 import type { ComplianceRepository, ComplianceTopic } from './compliance.repository.ts'
 import type { Receipt, WebhookReceiptRepository } from './webhook-receipt.repository.ts'
-import {
-  customerInstants,
-  markTenantUninstalled,
-  orderExists,
-  orderInstants,
-  tenantStatus,
-} from './uninstall.repository.ts'
-import { refreshAnalyticsRollups } from '../analytics/analytics.service.ts'
+import { markTenantUninstalled, orderExists, tenantStatus } from './uninstall.repository.ts'
+import { writeWithRollups } from '../analytics/analytics.service.ts'
 
 type Json = Record<string, unknown>
 
@@ -54,25 +48,6 @@ export type WebhookProcessorDeps = {
 }
 
 /**
- * Runs a write and keeps the analytics rollups equal to a recomputation: the days the orders and
- * customers sat on before the write and the days they sit on after it are recomputed.
- */
-async function withRollups(
-  trx: Tx,
-  tenantId: string,
-  orderIds: string[],
-  customerIds: string[],
-  write: () => Promise<unknown>,
-): Promise<void> {
-  const before = [
-    ...(await orderInstants(trx, tenantId, orderIds)),
-    ...(await customerInstants(trx, tenantId, customerIds)),
-  ]
-  await write()
-  await refreshAnalyticsRollups(trx, tenantId, { orderIds, customerIds, instants: before })
-}
-
-/**
  * Applies one inbox receipt: normalises the REST-shaped payload with the same code as the sync,
  * upserts with the updated_at guard, and marks the receipt processed — one transaction, so a
  * receipt's effect is applied exactly once however often its job runs.
@@ -91,14 +66,14 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       case 'orders/cancelled':
       case 'orders/paid': {
         const bundle = orderFromRest(p)
-        await withRollups(trx, tenantId, [bundle.order.id], [], () =>
+        await writeWithRollups(trx, tenantId, { orderIds: [bundle.order.id] }, () =>
           upsertOrders(trx, tenantId, [bundle]),
         )
         return { status: 'processed' }
       }
       case 'orders/delete': {
         const id = gidToId(p.id as string)
-        await withRollups(trx, tenantId, [id], [], () =>
+        await writeWithRollups(trx, tenantId, { orderIds: [id] }, () =>
           markDeleted(trx, tenantId, 'orders', [id], at),
         )
         return { status: 'processed' }
@@ -109,7 +84,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
           throw new RetryLaterError(
             `order ${refund.orderId} of refund ${refund.id} is not stored yet`,
           )
-        await withRollups(trx, tenantId, [refund.orderId], [], () =>
+        await writeWithRollups(trx, tenantId, { orderIds: [refund.orderId] }, () =>
           upsertRefunds(trx, tenantId, [refund]),
         )
         return { status: 'processed' }
@@ -117,14 +92,14 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       case 'customers/create':
       case 'customers/update': {
         const customer = customerFromRest(p)
-        await withRollups(trx, tenantId, [], [customer.id], () =>
+        await writeWithRollups(trx, tenantId, { customerIds: [customer.id] }, () =>
           upsertCustomers(trx, tenantId, [customer]),
         )
         return { status: 'processed' }
       }
       case 'customers/delete': {
         const id = gidToId(p.id as string)
-        await withRollups(trx, tenantId, [], [id], () =>
+        await writeWithRollups(trx, tenantId, { customerIds: [id] }, () =>
           markDeleted(trx, tenantId, 'customers', [id], at),
         )
         return { status: 'processed' }
