@@ -88,13 +88,11 @@ const opRow = await owner.query<{ id: string }>(
   [tenantId],
 )
 void opRow
-const ops = await admin
-  .forShop(domain, shop.accessToken)
-  .request<{
-    bulkOperations: {
-      nodes: { id: string; createdAt: string; completedAt: string; objectCount: string }[]
-    }
-  }>('{ bulkOperations(first: 5) { nodes { id createdAt completedAt objectCount } } }')
+const ops = await admin.forShop(domain, shop.accessToken).request<{
+  bulkOperations: {
+    nodes: { id: string; createdAt: string; completedAt: string; objectCount: string }[]
+  }
+}>('{ bulkOperations(first: 5) { nodes { id createdAt completedAt objectCount } } }')
 const op = ops.bulkOperations.nodes.at(-1)!
 const c = await counts()
 const rows = Number(c.o) + Number(c.l) + Number(c.r)
