@@ -214,7 +214,16 @@ t.test(
       'after the interrupted incremental, orders/line items/refunds equal the fake',
     )
 
-    // 3. Deletions only show through a full (reconciling) run.
+    // 3. Deletions only show through a full (reconciling) run. A restarted worker re-asserts the
+    // tenant's schedules, which may queue an incremental run; a trigger is absorbed by a queued
+    // run (by design), so let the queue drain first to be sure the full run is the one that runs.
+    for (let i = 0; i < 600; i++) {
+      const c = await h.producer
+        .queue('sync')
+        .getJobCounts('waiting', 'active', 'delayed', 'prioritized')
+      if (Object.values(c).every((n) => n === 0)) break
+      await sleep(100)
+    }
     store.deleteOrder(idAt(17))
     const t3 = await trigger({ mode: 'full' })
     await waitDone(t3, ['shop', 'customers', 'products', 'orders'])
