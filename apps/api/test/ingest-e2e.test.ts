@@ -84,6 +84,14 @@ t.test(
       t.equal(res.statusCode, 202, res.body)
       return Date.now()
     }
+    type BulkStatus = {
+      operation_id: string | null
+      running: boolean
+      object_count: number
+      root_object_count: number
+      expected_count: number | null
+      percent: number | null
+    }
     type Status = {
       resource: string
       state: string
@@ -152,6 +160,14 @@ t.test(
       if (!opBefore) await sleep(50)
     }
     t.ok(opBefore, 'orders bulk operation id saved before waiting')
+    const truthAtStart = await truthSnapshot(fake.origin, domain)
+    const running = (await status()).find((s) => s.resource === 'orders')!.bulk as BulkStatus
+    t.match(
+      running,
+      { operation_id: opBefore, running: true, expected_count: truthAtStart.orders.size },
+      'sync-status shows the running bulk operation against the order count Shopify gave',
+    )
+    t.ok(running.percent !== null && running.percent >= 0 && running.percent <= 100)
     worker!.child.kill('SIGKILL')
     await worker!.exited
     const opsAtKill = (await bulkOps()).filter((o) => o.query.includes('orders')).length
@@ -161,6 +177,19 @@ t.test(
     t.equal(ordersOps.length, opsAtKill, 'the restarted worker resumed the same bulk operation')
     t.ok(ordersOps.some((o) => o.id === opBefore))
     t.same(await check(), [], 'after the backfill Postgres equals the fake, every column')
+    const finished = (await status()).find((s) => s.resource === 'orders')!.bulk as BulkStatus
+    t.match(
+      finished,
+      {
+        operation_id: null,
+        running: false,
+        root_object_count: truthAtStart.orders.size,
+        expected_count: truthAtStart.orders.size,
+        percent: 100,
+      },
+      'the finished backfill reads 100 % of the orders',
+    )
+    t.ok(finished.object_count > finished.root_object_count, 'object_count also counts line items')
 
     // 2. Changes in the fake, then an incremental run killed midway.
     await sleep(1100)

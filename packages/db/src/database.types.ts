@@ -241,9 +241,11 @@ export interface ShopifyCredentials {
 }
 
 export interface SyncCheckpoints {
+  bulkExpectedCount: Int8 | null;
   bulkMode: string | null;
   bulkObjectCount: Int8 | null;
   bulkOperationId: string | null;
+  bulkRootObjectCount: Int8 | null;
   bulkStartedAt: Timestamp | null;
   cursorId: Int8 | null;
   cursorUpdatedAt: Timestamp | null;

@@ -4,6 +4,7 @@ import {
   BULK_QUERIES,
   BULK_RUN,
   BULK_STATUS,
+  COUNT_QUERIES,
   type GqlBulkOperation,
 } from './documents.ts'
 import { ShopifyQueryError, ShopifyTransientError } from './errors.ts'
@@ -30,6 +31,29 @@ export async function runBulkQuery(
     throw new ShopifyQueryError(e?.message ?? 'bulk operation not created', e?.code ?? undefined)
   }
   return { id: r.bulkOperation.id, createdAt: r.bulkOperation.createdAt }
+}
+
+/**
+ * How many roots (customers, products or orders) the resource's bulk query will visit: the
+ * denominator of the bulk progress percentage. Null when Shopify only gives an estimate.
+ */
+export async function countBulkRoots(
+  client: ShopClient,
+  resource: BulkResource,
+  signal?: AbortSignal,
+): Promise<number | null> {
+  const data = await client.request<
+    Record<string, { count: number; precision: 'EXACT' | 'AT_LEAST' } | null>
+  >(COUNT_QUERIES[resource], {}, signal)
+  const c = data[`${resource}Count`]
+  return c && c.precision === 'EXACT' ? c.count : null
+}
+
+/** Percent of a bulk operation's roots processed (one decimal), or null without a total. */
+export function bulkPercent(rootObjectCount: number, expected: number | null): number | null {
+  if (expected === null) return null
+  if (expected <= 0) return 100
+  return Math.min(100, Math.floor((rootObjectCount / expected) * 1000) / 10)
 }
 
 export async function getBulkOperation(

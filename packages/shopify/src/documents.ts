@@ -79,6 +79,13 @@ export const BULK_QUERIES = {
     lineItems { edges { node { ${LINE_ITEM_FIELDS} } } } } } } }`,
 } as const
 
+/** How many roots a bulk query will return (its progress denominator); `limit: null` = exact. */
+export const COUNT_QUERIES = {
+  customers: `query XenoCustomersCount { customersCount(limit: null) { count precision } }`,
+  products: `query XenoProductsCount { productsCount(limit: null) { count precision } }`,
+  orders: `query XenoOrdersCount { ordersCount(limit: null) { count precision } }`,
+} as const
+
 export const BULK_RUN = `mutation XenoBulkRun($query: String!) {
   bulkOperationRunQuery(query: $query) {
     bulkOperation { id status createdAt }
@@ -126,6 +133,9 @@ export const ALL_DOCUMENTS: Record<string, string> = {
   BULK_CUSTOMERS: BULK_QUERIES.customers,
   BULK_PRODUCTS: BULK_QUERIES.products,
   BULK_ORDERS: BULK_QUERIES.orders,
+  CUSTOMERS_COUNT: COUNT_QUERIES.customers,
+  PRODUCTS_COUNT: COUNT_QUERIES.products,
+  ORDERS_COUNT: COUNT_QUERIES.orders,
 }
 
 // ---- response node shapes (what the documents above select) ----

@@ -29,6 +29,8 @@ export {
   cancelBulkOperation,
   waitForBulkOperation,
   streamJsonl,
+  countBulkRoots,
+  bulkPercent,
 } from './bulk.ts'
 export type { BulkResource } from './bulk.ts'
 /** Normalisers from GraphQL nodes and REST webhook payloads to the same row types. */

@@ -69,7 +69,9 @@ queued or running absorbs the trigger: its job id is returned. Owners only.`,
           tags: ['ingest'],
           summary: 'Sync state per resource',
           description: `Per resource: \`state\` (never, idle, running, bulk_running, failed,
-stopped), rows and pages synced, bulk progress (\`object_count\` of the running bulk operation),
+stopped), rows and pages synced (paged syncs), bulk progress (the running bulk operation, or the
+last one with \`running: false\`: \`root_object_count\` of \`expected_count\` roots as \`percent\`,
+\`object_count\` also counting line items; \`percent\` is null when Shopify gave no exact count),
 last success, \`lag_seconds\` (now minus the newest synced \`updated_at\`), time spent waiting on
 Shopify's throttle, the last error, and the next scheduled run.`,
           params,
@@ -83,9 +85,13 @@ Shopify's throttle, the last error, and the next scheduled run.`,
                   pages: z.number().int(),
                   bulk: z
                     .object({
-                      operation_id: z.string(),
-                      object_count: z.number().int(),
+                      operation_id: z.string().nullable(),
+                      running: z.boolean(),
                       mode: z.string().nullable(),
+                      object_count: z.number().int(),
+                      root_object_count: z.number().int(),
+                      expected_count: z.number().int().nullable(),
+                      percent: z.number().nullable(),
                     })
                     .nullable(),
                   last_success_at: z.string().nullable(),
@@ -113,8 +119,12 @@ Shopify's throttle, the last error, and the next scheduled run.`,
             bulk: r.bulk
               ? {
                   operation_id: r.bulk.operationId,
-                  object_count: r.bulk.objectCount,
+                  running: r.bulk.running,
                   mode: r.bulk.mode,
+                  object_count: r.bulk.objectCount,
+                  root_object_count: r.bulk.rootObjectCount,
+                  expected_count: r.bulk.expectedCount,
+                  percent: r.bulk.percent,
                 }
               : null,
             last_success_at: iso(r.lastSuccessAt),

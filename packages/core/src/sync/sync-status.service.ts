@@ -1,15 +1,26 @@
 import type { Database } from '@xeno/db'
 import { RESOURCES, type Resource } from '@xeno/queues'
+import { bulkPercent } from '@xeno/shopify'
 import { ConflictError, NotFoundError } from '../errors.ts'
 import type { SyncScheduler } from './sync-scheduler.ts'
-import { createSyncRepository } from './sync.repository.ts'
+import { createSyncRepository, type Checkpoint } from './sync.repository.ts'
 
 export type ResourceStatus = {
   resource: Resource
   state: string
   rowsSynced: number
   pages: number
-  bulk: { operationId: string; objectCount: number; mode: string | null } | null
+  /** The running bulk operation, or the last one (`running` false), or null when none ran. */
+  bulk: {
+    operationId: string | null
+    running: boolean
+    mode: string | null
+    objectCount: number
+    rootObjectCount: number
+    expectedCount: number | null
+    /** rootObjectCount of expectedCount (one decimal); null when Shopify gave no exact count. */
+    percent: number | null
+  } | null
   lastSuccessAt: Date | null
   /** How far the synced data trails now (null before the first sync). */
   lagSeconds: number | null
@@ -17,6 +28,20 @@ export type ResourceStatus = {
   lastError: string | null
   lastErrorAt: Date | null
   nextRunAt: Date | null
+}
+
+function bulkStatus(cp: Checkpoint): NonNullable<ResourceStatus['bulk']> {
+  const roots = Number(cp.bulkRootObjectCount ?? 0)
+  const expected = cp.bulkExpectedCount === null ? null : Number(cp.bulkExpectedCount)
+  return {
+    operationId: cp.bulkOperationId,
+    running: cp.bulkOperationId !== null,
+    mode: cp.bulkMode,
+    objectCount: Number(cp.bulkObjectCount ?? 0),
+    rootObjectCount: roots,
+    expectedCount: expected,
+    percent: bulkPercent(roots, expected),
+  }
 }
 
 /** What the API needs of ingestion: trigger (enqueue only) and per-resource status. */
@@ -68,13 +93,7 @@ export function createIngestService(deps: {
           state: cp?.state ?? 'never',
           rowsSynced: Number(cp?.rowsSynced ?? 0),
           pages: cp?.pages ?? 0,
-          bulk: cp?.bulkOperationId
-            ? {
-                operationId: cp.bulkOperationId,
-                objectCount: Number(cp.bulkObjectCount ?? 0),
-                mode: cp.bulkMode,
-              }
-            : null,
+          bulk: cp && (cp.bulkOperationId || cp.bulkObjectCount !== null) ? bulkStatus(cp) : null,
           lastSuccessAt: cp?.lastSuccessAt ?? null,
           lagSeconds: cursor
             ? Math.max(0, Math.round((now().getTime() - cursor.getTime()) / 1000))

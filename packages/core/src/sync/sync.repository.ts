@@ -27,6 +27,8 @@ export type Checkpoint = {
   cursorId: string | null
   bulkOperationId: string | null
   bulkObjectCount: string | null
+  bulkRootObjectCount: string | null
+  bulkExpectedCount: string | null
   bulkMode: 'full' | 'reconcile' | null
   bulkStartedAt: Date | null
   state: string
@@ -88,6 +90,8 @@ export function createSyncRepository(db: Database) {
         state: string
         bulkOperationId: string | null
         bulkObjectCount: string | null
+        bulkRootObjectCount: string | null
+        bulkExpectedCount: string | null
         bulkMode: 'full' | 'reconcile' | null
         bulkStartedAt: Date | null
         lastError: string | null

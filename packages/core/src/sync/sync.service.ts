@@ -15,6 +15,7 @@ import {
   productFromGraphql,
   refundFromGraphql,
   runBulkQuery,
+  countBulkRoots,
   streamJsonl,
   waitForBulkOperation,
   type Connection,
@@ -354,6 +355,12 @@ export function createSyncService(deps: SyncServiceDeps) {
     let cp = await repo.checkpoint(tenantId, resource)
     if (!cp.bulkOperationId) {
       const startedAt = now()
+      // The progress denominator; a failed count only costs the percentage, not the backfill.
+      const expected = await countBulkRoots(client, resource, signal).catch((err: unknown) => {
+        if (signal?.aborted) throw err
+        log.warn({ err }, 'could not count the roots of the bulk query')
+        return null
+      })
       const op = await runBulkQuery(client, resource, signal)
       // Persisted before waiting: a restarted worker resumes this very operation.
       await repo.patchCheckpoint(tenantId, resource, {
@@ -361,6 +368,8 @@ export function createSyncService(deps: SyncServiceDeps) {
         bulkMode: mode,
         bulkStartedAt: startedAt,
         bulkObjectCount: '0',
+        bulkRootObjectCount: '0',
+        bulkExpectedCount: expected === null ? null : String(expected),
         state: 'bulk_running',
       })
       cp = await repo.checkpoint(tenantId, resource)
@@ -378,9 +387,13 @@ export function createSyncService(deps: SyncServiceDeps) {
       maxPollMs: o.bulkMaxPollMs,
       wake: deps.bulkFinished ? () => deps.bulkFinished!(opId) : undefined,
       onProgress: async (p) => {
-        if (p.objectCount !== cp.bulkObjectCount) {
+        if (p.objectCount !== cp.bulkObjectCount || p.rootObjectCount !== cp.bulkRootObjectCount) {
           cp.bulkObjectCount = p.objectCount
-          await repo.patchCheckpoint(tenantId, resource, { bulkObjectCount: p.objectCount })
+          cp.bulkRootObjectCount = p.rootObjectCount
+          await repo.patchCheckpoint(tenantId, resource, {
+            bulkObjectCount: p.objectCount,
+            bulkRootObjectCount: p.rootObjectCount,
+          })
         }
       },
     })
