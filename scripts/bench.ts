@@ -19,6 +19,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
+import { createProgressBar } from '../packages/logger/src/index.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -192,7 +193,12 @@ export function lastJson(stdout: string): Json | undefined {
   return undefined
 }
 
-async function runOne(bench: Bench, quick: boolean, logDir: string): Promise<Outcome> {
+async function runOne(
+  bench: Bench,
+  quick: boolean,
+  logDir: string,
+  onLine: (line: string) => void = () => {},
+): Promise<Outcome> {
   const args = quick ? bench.quick : bench.full
   const logFile = path.join(logDir, `${bench.name}.log`)
   const log = createWriteStream(logFile)
@@ -212,7 +218,18 @@ async function runOne(bench: Bench, quick: boolean, logDir: string): Promise<Out
     stdout += c.toString()
     log.write(c)
   })
-  child.stderr.on('data', (c: Buffer) => log.write(c))
+  child.stderr.on('data', (c: Buffer) => {
+    log.write(c)
+    // The benchmark's own progress (its last non-empty stderr line) shows beside the bar.
+    const line = c
+      .toString()
+      .split(/[\r\n]+/)
+      // eslint-disable-next-line no-control-regex -- strip terminal escapes
+      .map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim())
+      .filter(Boolean)
+      .at(-1)
+    if (line) onLine(line)
+  })
   const limitMs = (quick ? bench.limitMin.quick : bench.limitMin.full) * 60_000
   let timedOut = false
   const timer = setTimeout(() => {
@@ -463,14 +480,22 @@ async function main() {
     `running ${selected.length} benchmark(s)${quick ? ' in --quick mode' : ''}; logs in ${logDir}`,
   )
   const outcomes: Outcome[] = []
+  const bar = createProgressBar({
+    label: 'bench',
+    total: selected.length,
+    unit: 'benchmarks',
+    detail: selected[0]?.name,
+  })
   for (const [i, b] of selected.entries()) {
-    console.log(`[${i + 1}/${selected.length}] ${b.name} ${(quick ? b.quick : b.full).join(' ')} …`)
-    const r = await runOne(b, quick, logDir)
+    bar.log(`[${i + 1}/${selected.length}] ${b.name} ${(quick ? b.quick : b.full).join(' ')} …`)
+    bar.update(i, b.name)
+    const r = await runOne(b, quick, logDir, (line) => bar.update(i, `${b.name}: ${line}`))
     outcomes.push(r)
-    console.log(
+    bar.log(
       `[${i + 1}/${selected.length}] ${b.name}: ${r.verdict.pass === null ? 'n/a' : r.verdict.pass ? 'PASS' : 'MISS'} in ${r.seconds.toFixed(1)} s — ${r.verdict.result}`,
     )
   }
+  bar.finish()
   const versions = {
     node: process.version,
     postgres: await postgresVersion(),

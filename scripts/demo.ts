@@ -3,6 +3,8 @@
 // OAuth flow (the redirects followed like a browser, Shopify's side served by the fake), a demo
 // owner for HTTP Basic, then the backfill awaited through sync-status.
 
+import { createProgressBar } from '../packages/logger/src/index.ts'
+
 /** What the set-up needs to know. */
 export type DemoOptions = {
   /** The API's origin, e.g. http://127.0.0.1:3000. */
@@ -119,7 +121,8 @@ export async function setUpDemo(o: DemoOptions): Promise<DemoResult> {
     authorization: `Basic ${Buffer.from(`${o.user.username}:${o.user.password}`).toString('base64')}`,
   }
   const deadline = Date.now() + (o.backfillTimeoutMs ?? 300_000)
-  let last = ''
+  // A bar over the objects the bulk operations will read (Shopify's counts), on stderr.
+  const bar = createProgressBar({ label: '[dev] backfill', total: null, unit: 'objects' })
   for (;;) {
     const s = await call('GET', `${o.api}/api/tenants/${tenant.id}/sync-status`, {
       headers: basic,
@@ -130,12 +133,24 @@ export async function setUpDemo(o: DemoOptions): Promise<DemoResult> {
       state: string
       rows_synced: number
       last_success_at: string | null
+      bulk: { root_object_count: number; expected_count: number | null } | null
     }[]
     const line = rows.map((r) => `${r.resource} ${r.state} ${r.rows_synced}`).join(', ')
-    if (line !== last) o.log(`backfill: ${line}`)
-    last = line
-    if (rows.every((r) => r.last_success_at !== null && r.state === 'idle')) break
-    if (Date.now() > deadline) throw new Error(`backfill did not finish: ${line}`)
+    const expected = rows.reduce((a, r) => a + (r.bulk?.expected_count ?? 0), 0)
+    const seen = rows.reduce(
+      (a, r) => a + Math.min(r.bulk?.root_object_count ?? 0, r.bulk?.expected_count ?? 0),
+      0,
+    )
+    if (expected > 0) bar.setTotal(expected)
+    bar.update(seen, line)
+    if (rows.every((r) => r.last_success_at !== null && r.state === 'idle')) {
+      bar.finish(line)
+      break
+    }
+    if (Date.now() > deadline) {
+      bar.fail(line)
+      throw new Error(`backfill did not finish: ${line}`)
+    }
     await new Promise((r) => setTimeout(r, 1000))
   }
   return { tenantId: tenant.id, shop: o.shop, adminCookie }

@@ -52,6 +52,11 @@ t.test('pnpm dev: install → backfill → analytics non-empty', async (t) => {
   const out = dev.output()
   t.match(out, /Admin\s+admin \/ demo-test-admin-password/, 'prints the admin credentials')
   t.match(out, /curl -u demo:demo-test-user-password '.*\/metrics\/revenue\?/, 'prints a curl')
+  t.match(
+    out,
+    /\[dev\] backfill \[#{24}\] 100% [\d,]+\/[\d,]+ objects/,
+    'a progress bar of the backfill reaches 100 %',
+  )
   t.match(out, `${api}/docs`)
   t.match(out, `${api}/admin/queues`)
 

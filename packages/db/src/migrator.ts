@@ -45,6 +45,53 @@ export type MigrateOptions = {
   /** Connection string the runtime uses; its user becomes the non-owner runtime role. */
   runtimeUrl?: string
   onProgress?: (message: string) => void
+  /** Told how many migrations will run, then as each one starts (for a progress bar). */
+  onStep?: (step: MigrationStep) => void
+}
+
+/** `index` migrations of `total` are done; `name` is starting (null once all are done). */
+export type MigrationStep = { index: number; total: number; name: string | null }
+
+/** Wraps a provider so each migration announces itself as it starts (same transaction). */
+function reporting(
+  inner: MigrationProvider,
+  plan: string[],
+  direction: 'up' | 'down',
+  onStep: (step: MigrationStep) => void,
+): MigrationProvider {
+  return {
+    async getMigrations() {
+      const all = await inner.getMigrations()
+      const out: Record<string, Migration> = {}
+      for (const [name, m] of Object.entries(all)) {
+        out[name] = {
+          ...m,
+          [direction]: async (db: Kysely<any>) => {
+            onStep({ index: plan.indexOf(name), total: plan.length, name })
+            await (direction === 'up' ? m.up(db) : m.down?.(db))
+          },
+        }
+      }
+      return out
+    },
+  }
+}
+
+/** The migrator, with per-migration progress when asked for. */
+async function migratorFor(
+  db: Kysely<unknown>,
+  options: MigrateOptions,
+  direction: 'up' | 'down',
+  all: boolean,
+): Promise<Migrator> {
+  const provider = new FolderMigrationProvider()
+  if (!options.onStep) return new Migrator({ db, provider })
+  const infos = await new Migrator({ db, provider }).getMigrations()
+  let plan = infos.filter((i) => (direction === 'up' ? !i.executedAt : i.executedAt))
+  if (direction === 'down') plan = all ? plan.reverse() : plan.slice(-1)
+  const names = plan.map((i) => i.name)
+  options.onStep({ index: 0, total: names.length, name: names[0] ?? null })
+  return new Migrator({ db, provider: reporting(provider, names, direction, options.onStep) })
 }
 
 function check(result: MigrationResultSet): string[] {
@@ -150,7 +197,7 @@ export async function migrateToLatest(options: MigrateOptions): Promise<string[]
   await ensureDatabase(options.ownerUrl, options.onProgress)
   const db = createOwnerDb(options.ownerUrl)
   try {
-    const migrator = new Migrator({ db, provider: new FolderMigrationProvider() })
+    const migrator = await migratorFor(db, options, 'up', true)
     const ran = check(await migrator.migrateToLatest())
     for (const m of ran) options.onProgress?.(m)
     if (options.runtimeUrl) await ensureRuntimeRole(db, options.runtimeUrl, options.onProgress)
@@ -164,7 +211,7 @@ export async function migrateToLatest(options: MigrateOptions): Promise<string[]
 export async function rollback(options: MigrateOptions & { all?: boolean }): Promise<string[]> {
   const db = createOwnerDb(options.ownerUrl)
   try {
-    const migrator = new Migrator({ db, provider: new FolderMigrationProvider() })
+    const migrator = await migratorFor(db, options, 'down', options.all === true)
     const ran = check(
       options.all ? await migrator.migrateTo(NO_MIGRATIONS) : await migrator.migrateDown(),
     )

@@ -1,6 +1,6 @@
 import t from 'tap'
 import pg from 'pg'
-import { migrateToLatest, rollback } from '../src/migrator.ts'
+import { migrateToLatest, rollback, type MigrationStep } from '../src/migrator.ts'
 import { createEmptyDatabase } from '../src/testing.ts'
 
 async function tables(url: string): Promise<string[]> {
@@ -52,4 +52,30 @@ t.test('latest → down to zero → latest on a fresh database', async (t) => {
   t.equal(again.length, first.length, 'all re-applied')
   t.same(await tables(tmp.ownerUrl), afterUp, 'same tables as the first time')
   t.same(await migrateToLatest(opts), [], 'idempotent when at latest')
+})
+
+t.test('each migration announces itself as it starts (the CLI progress bar)', async (t) => {
+  const tmp = await createEmptyDatabase()
+  t.teardown(tmp.close)
+  const steps: MigrationStep[] = []
+  const opts = { ownerUrl: tmp.ownerUrl, onStep: (s: MigrationStep) => steps.push(s) }
+  const ran = (await migrateToLatest(opts)).map((r) => r.replace(/^Up /, ''))
+  const total = ran.length
+  t.same(
+    steps,
+    [{ index: 0, total, name: ran[0] }, ...ran.map((name, index) => ({ index, total, name }))],
+    'the plan first, then every migration in order',
+  )
+  steps.length = 0
+  await rollback({ ...opts })
+  t.same(steps, [
+    { index: 0, total: 1, name: ran.at(-1) },
+    { index: 0, total: 1, name: ran.at(-1) },
+  ])
+  steps.length = 0
+  await migrateToLatest(opts)
+  t.same(steps.at(0), { index: 0, total: 1, name: ran.at(-1) }, 'only what is pending')
+  steps.length = 0
+  await migrateToLatest(opts)
+  t.same(steps, [{ index: 0, total: 0, name: null }], 'nothing pending: an empty plan')
 })

@@ -119,3 +119,6 @@ export function createLogger(config: LoggerConfig): Logger {
   }
   return config.destination ? pino(options, config.destination) : pino(options)
 }
+
+export { createProgressBar, renderProgress } from './progress.ts'
+export type { ProgressBar, ProgressFrame, ProgressOptions, ProgressStream } from './progress.ts'

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { databaseEnv, parseEnv, ConfigError } from '@xeno/config'
-import { makeMigration, migrateToLatest, rollback } from '../migrator.ts'
+import { createProgressBar, type ProgressBar } from '@xeno/logger'
+import { makeMigration, migrateToLatest, rollback, type MigrationStep } from '../migrator.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const typesFile = path.join(here, '..', 'database.types.ts')
@@ -50,19 +51,41 @@ async function main() {
   }
   if (command === 'codegen') return codegen(args.includes('--verify'))
   const env = parseEnv(databaseEnv, process.env)
+  if (command !== 'migrate' && command !== 'rollback')
+    throw new Error('usage: migrate | rollback [--all] | make NAME | codegen [--verify]')
+  // A bar over the migrations (stderr), the step running named; messages print above it.
+  let bar: ProgressBar | undefined
+  const onStep = (s: MigrationStep) => {
+    if (!bar && s.total > 0)
+      bar = createProgressBar({
+        label: command,
+        total: s.total,
+        unit: 'migrations',
+        detail: s.name ?? undefined,
+      })
+    bar?.update(s.index, s.name ?? undefined)
+  }
   const opts = {
     ownerUrl: env.DATABASE_OWNER_URL ?? env.DATABASE_URL,
     runtimeUrl: env.DATABASE_URL,
-    onProgress: progress,
+    onProgress: (m: string) => (bar ? bar.log(`  ${m}`) : progress(m)),
+    onStep,
   }
-  if (command === 'migrate') {
-    const ran = await migrateToLatest(opts)
-    progress(ran.length ? `${ran.length} migration(s) applied` : 'already at the latest migration')
-  } else if (command === 'rollback') {
-    const ran = await rollback({ ...opts, all: args.includes('--all') })
-    progress(ran.length ? `${ran.length} migration(s) rolled back` : 'nothing to roll back')
-  } else {
-    throw new Error('usage: migrate | rollback [--all] | make NAME | codegen [--verify]')
+  try {
+    if (command === 'migrate') {
+      const ran = await migrateToLatest(opts)
+      bar?.finish()
+      progress(
+        ran.length ? `${ran.length} migration(s) applied` : 'already at the latest migration',
+      )
+    } else {
+      const ran = await rollback({ ...opts, all: args.includes('--all') })
+      bar?.finish()
+      progress(ran.length ? `${ran.length} migration(s) rolled back` : 'nothing to roll back')
+    }
+  } catch (err) {
+    bar?.fail((err as Error).message.split('\n')[0]!)
+    throw err
   }
 }
 
