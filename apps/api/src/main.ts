@@ -225,6 +225,7 @@ async function main() {
     }, config.SHUTDOWN_GRACE_MS)
     force.unref()
     await app.close() // stops accepting, lets in-flight requests finish
+    await webhooks.close() // receipts still committing (their requests have finished already)
     await producer.close()
     await opsQueues.close()
     redis.disconnect()

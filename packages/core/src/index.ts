@@ -63,6 +63,8 @@ export type { EventsService, CustomEventInput, CustomEventsBody } from './events
 export { createWebhookReceiptRepository } from './webhooks/webhook-receipt.repository.ts'
 export type { WebhookReceiptRepository } from './webhooks/webhook-receipt.repository.ts'
 export { createWebhookIntakeService } from './webhooks/webhook-intake.service.ts'
+export { createWebhookInbox } from './webhooks/webhook-inbox.service.ts'
+export type { WebhookInbox } from './webhooks/webhook-inbox.service.ts'
 export type {
   WebhookIntakeService,
   WebhookHeaders,

@@ -46,6 +46,30 @@ export function createProducer(deps: ProducerDeps) {
       })
       return job.id ?? ''
     },
+    /**
+     * Adds many jobs of one name in a single Redis round trip (BullMQ addBulk, one MULTI);
+     * each job keeps its own `jobId`, so a repeated id is absorbed as with `enqueue`.
+     */
+    async enqueueBulk<N extends JobName>(
+      name: N,
+      jobs: readonly { payload: JobInput<N>; jobId: string }[],
+    ): Promise<void> {
+      if (jobs.length === 0) return
+      const def = JOBS[name]
+      await queue(def.queue).addBulk(
+        jobs.map((j) => ({
+          name,
+          data: parseJobPayload(name, j.payload),
+          opts: {
+            attempts: def.attempts,
+            backoff: def.backoff,
+            removeOnComplete: { age: 24 * 3600, count: 10_000 },
+            removeOnFail: { age: 7 * 24 * 3600 },
+            jobId: j.jobId,
+          },
+        })),
+      )
+    },
     /** The BullMQ Queue objects (for Bull Board, metrics, schedulers). */
     queue,
     allQueues: () => QUEUE_NAMES.map(queue),

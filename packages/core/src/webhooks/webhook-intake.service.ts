@@ -2,6 +2,7 @@ import type { Logger } from '@xeno/logger'
 import { isWebhookTopic, normalizeShopDomain, verifyWebhookHmac } from '@xeno/shopify'
 import type { Producer } from '@xeno/queues'
 import { ExternalServiceError, UnauthorizedError, ValidationError } from '../errors.ts'
+import { createWebhookInbox, type WebhookInbox } from './webhook-inbox.service.ts'
 import type { WebhookReceiptRepository } from './webhook-receipt.repository.ts'
 
 export type WebhookHeaders = {
@@ -20,8 +21,13 @@ export type IntakeResult =
   | { outcome: 'unknown-shop' }
 
 export type WebhookIntakeDeps = {
-  receipts: WebhookReceiptRepository
-  producer: Pick<Producer, 'enqueue'>
+  receipts: Pick<WebhookReceiptRepository, 'insertMany'>
+  producer: Pick<Producer, 'enqueueBulk'>
+  /**
+   * The group-commit inbox receipts go through; the composition root passes its own (to close
+   * it on shutdown). Built from receipts and producer when absent.
+   */
+  inbox?: WebhookInbox
   /** The app's client secret, then any previous one still accepted during rotation. */
   secrets: readonly string[]
   findTenantByShop: (shopDomain: string) => Promise<{ id: string; status: string } | undefined>
@@ -74,9 +80,13 @@ function complianceMismatch(topic: string, body: Buffer, shop: string | null): s
  * Webhook intake, kept fast: verify the HMAC over the raw bytes → resolve the tenant → insert
  * into the inbox (duplicates do nothing more) → enqueue a job carrying the receipt id. Once the
  * receipt is committed the webhook is acknowledged even when Redis is down: the sweeper enqueues
- * receipts left unqueued.
+ * receipts left unqueued. Concurrent deliveries share one transaction and one enqueue
+ * (webhook-inbox.service.ts).
  */
 export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
+  const inbox =
+    deps.inbox ??
+    createWebhookInbox({ receipts: deps.receipts, producer: deps.producer, logger: deps.logger })
   const ttl = deps.tenantCacheMs ?? 30_000
   // Shopify sends bursts per shop; the tenant of a shop changes only at install/uninstall, and
   // a stale answer only means a receipt lands for a tenant that is just being uninstalled.
@@ -142,15 +152,18 @@ export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
       const triggered = headers.triggeredAt ? new Date(headers.triggeredAt) : null
       let receipt
       try {
-        receipt = await deps.receipts.insert({
-          tenantId: tenant.id,
-          webhookId: headers.webhookId!.slice(0, 255),
-          eventId: headers.eventId?.slice(0, 255) ?? null,
-          topic: pathTopic,
-          apiVersion: headers.apiVersion?.slice(0, 32) ?? null,
-          triggeredAt: triggered && !Number.isNaN(triggered.getTime()) ? triggered : null,
-          payloadText: text,
-        })
+        receipt = await inbox.submit(
+          {
+            tenantId: tenant.id,
+            webhookId: headers.webhookId!.slice(0, 255),
+            eventId: headers.eventId?.slice(0, 255) ?? null,
+            topic: pathTopic,
+            apiVersion: headers.apiVersion?.slice(0, 32) ?? null,
+            triggeredAt: triggered && !Number.isNaN(triggered.getTime()) ? triggered : null,
+            payloadText: text,
+          },
+          requestId,
+        )
       } catch (err) {
         // Postgres parses the body as jsonb: a signed body that is not JSON (or holds a NUL
         // character jsonb cannot store) is the sender's fault, not an outage.
@@ -166,21 +179,7 @@ export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
         throw new ExternalServiceError('postgres', 'cannot store the webhook now; retry later')
       }
       if (!receipt.created) return { outcome: 'duplicate', receiptId: receipt.id }
-      let enqueued = false
-      try {
-        await deps.producer.enqueue(
-          'process-webhook',
-          { tenantId: tenant.id, receiptId: receipt.id, requestId },
-          { jobId: receipt.id },
-        )
-        enqueued = true
-      } catch (err) {
-        deps.logger.warn(
-          { err: { message: (err as Error).message }, receiptId: receipt.id },
-          'enqueue failed; the sweeper will retry',
-        )
-      }
-      return { outcome: 'accepted', receiptId: receipt.id, enqueued }
+      return { outcome: 'accepted', receiptId: receipt.id, enqueued: receipt.enqueued }
     },
   }
 }

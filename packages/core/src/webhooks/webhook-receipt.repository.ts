@@ -63,6 +63,69 @@ export function createWebhookReceiptRepository(db: Database) {
       })
     },
 
+    /**
+     * Group commit of the intake: inserts many receipts (of any tenants) in ONE transaction, each
+     * unless its webhook id was seen for its tenant already. Rows are written per tenant with
+     * app.tenant_id set to that tenant, so RLS checks every row as for a single insert; no
+     * system scope is needed. Input must hold each (tenant, webhook id) once. Resolves after the
+     * commit, with one answer per input row, in input order; throws (nothing stored) otherwise.
+     */
+    async insertMany(rows: readonly NewReceipt[]): Promise<{ id: string; created: boolean }[]> {
+      const byTenant = new Map<string, number[]>()
+      rows.forEach((r, i) => {
+        const group = byTenant.get(r.tenantId)
+        if (group) group.push(i)
+        else byTenant.set(r.tenantId, [i])
+      })
+      const out = new Array<{ id: string; created: boolean }>(rows.length)
+      if (rows.length === 0) return out
+      await db.transaction().execute(async (trx) => {
+        for (const [tenantId, indexes] of byTenant) {
+          await sql`SELECT set_config('app.tenant_id', ${tenantId}, true)`.execute(trx)
+          // One lock order for every writer (webhook id), so two API processes inserting the
+          // same redeliveries cannot deadlock on the unique index.
+          const group = indexes
+            .map((i) => rows[i]!)
+            .sort((a, b) => (a.webhookId < b.webhookId ? -1 : a.webhookId > b.webhookId ? 1 : 0))
+          const inserted = await trx
+            .insertInto('webhookReceipts')
+            .values(
+              group.map((r) => ({
+                tenantId,
+                webhookId: r.webhookId,
+                eventId: r.eventId,
+                topic: r.topic,
+                apiVersion: r.apiVersion,
+                triggeredAt: r.triggeredAt,
+                payload: sql`${r.payloadText}::jsonb`,
+                enqueuedAt: sql`now()`,
+              })),
+            )
+            .onConflict((oc) => oc.columns(['tenantId', 'webhookId']).doNothing())
+            .returning(['id', 'webhookId'])
+            .execute()
+          const found = new Map<string, { id: string; created: boolean }>()
+          for (const r of inserted) found.set(r.webhookId, { id: r.id, created: true })
+          const seen = group.filter((r) => !found.has(r.webhookId)).map((r) => r.webhookId)
+          if (seen.length) {
+            const existing = await trx
+              .selectFrom('webhookReceipts')
+              .select(['id', 'webhookId'])
+              .where('tenantId', '=', tenantId)
+              .where('webhookId', 'in', seen)
+              .execute()
+            for (const r of existing) found.set(r.webhookId, { id: r.id, created: false })
+          }
+          for (const i of indexes) {
+            const hit = found.get(rows[i]!.webhookId)
+            if (!hit) throw new Error('webhook receipt neither inserted nor found')
+            out[i] = hit
+          }
+        }
+      })
+      return out
+    },
+
     async markEnqueued(tenantId: string, id: string, at: Date): Promise<void> {
       await withTenant(db, tenantId, (trx) =>
         trx

@@ -1,0 +1,158 @@
+import type { Logger } from '@xeno/logger'
+import type { Producer } from '@xeno/queues'
+import type { NewReceipt, WebhookReceiptRepository } from './webhook-receipt.repository.ts'
+
+export type InboxResult = { id: string; created: boolean; enqueued: boolean }
+
+export type WebhookInboxDeps = {
+  receipts: Pick<WebhookReceiptRepository, 'insertMany'>
+  producer: Pick<Producer, 'enqueueBulk'>
+  logger: Logger
+  /** Most receipts in one transaction (default 64). */
+  maxBatch?: number
+  /** Most transactions at once (default 4); a second starts only when a full batch waits. */
+  maxInFlight?: number
+}
+
+type Waiting = {
+  receipt: NewReceipt
+  requestId: string | undefined
+  resolve: (r: InboxResult) => void
+  reject: (err: unknown) => void
+}
+
+/** A Postgres data exception (class 22): one row is at fault, not the database. */
+const isDataError = (err: unknown) => {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && code.startsWith('22')
+}
+
+/**
+ * Group commit for the webhook inbox. A commit (its WAL flush) costs the same for one receipt
+ * as for fifty, and one BullMQ addBulk costs about what one add does, so concurrent deliveries
+ * share both: while a transaction is in flight the next deliveries wait, and go together as
+ * soon as it finishes (or at once when a full batch is waiting). Nothing waits on a timer, so
+ * an idle server stores a lone delivery immediately. Each caller's promise settles after the
+ * transaction holding its receipt committed (or failed: then nothing of the batch is stored).
+ */
+export function createWebhookInbox(deps: WebhookInboxDeps) {
+  const maxBatch = deps.maxBatch ?? 64
+  const maxInFlight = deps.maxInFlight ?? 4
+  const waiting: Waiting[] = []
+  let inFlight = 0
+  let scheduled = false
+  let closed = false
+  let onIdle: (() => void)[] = []
+
+  function pump() {
+    while (
+      waiting.length > 0 &&
+      (inFlight === 0 || (waiting.length >= maxBatch && inFlight < maxInFlight))
+    ) {
+      inFlight++
+      void flush(waiting.splice(0, maxBatch)).finally(() => {
+        inFlight--
+        pump()
+        if (inFlight === 0 && waiting.length === 0) {
+          for (const f of onIdle) f()
+          onIdle = []
+        }
+      })
+    }
+  }
+
+  async function store(batch: Waiting[]): Promise<({ id: string; created: boolean } | Error)[]> {
+    try {
+      return await deps.receipts.insertMany(batch.map((w) => w.receipt))
+    } catch (err) {
+      if (batch.length === 1 || !isDataError(err)) return batch.map(() => err as Error)
+      // A body Postgres cannot store as jsonb fails the whole statement: store the rest of the
+      // batch one by one so only that delivery is refused.
+      const out: ({ id: string; created: boolean } | Error)[] = []
+      for (const w of batch) {
+        try {
+          const [r] = await deps.receipts.insertMany([w.receipt])
+          out.push(r!)
+        } catch (e) {
+          out.push(e as Error)
+        }
+      }
+      return out
+    }
+  }
+
+  async function flush(batch: Waiting[]) {
+    // Redeliveries of one webhook within the batch: the first is stored, the rest share its row.
+    const first = new Map<string, number>()
+    const unique: Waiting[] = []
+    const slot = batch.map((w) => {
+      const key = `${w.receipt.tenantId}\u0000${w.receipt.webhookId}`
+      let i = first.get(key)
+      if (i === undefined) {
+        i = unique.push(w) - 1
+        first.set(key, i)
+      }
+      return i
+    })
+    const stored = await store(unique)
+
+    const created = unique.flatMap((w, i) => {
+      const r = stored[i]!
+      return r instanceof Error || !r.created ? [] : [{ w, id: r.id }]
+    })
+    let enqueued = false
+    try {
+      await deps.producer.enqueueBulk(
+        'process-webhook',
+        created.map(({ w, id }) => ({
+          payload: { tenantId: w.receipt.tenantId, receiptId: id, requestId: w.requestId },
+          jobId: id,
+        })),
+      )
+      enqueued = created.length > 0
+    } catch (err) {
+      // Committed already: acknowledged anyway, the sweeper enqueues receipts left `received`.
+      deps.logger.warn(
+        { err: { message: (err as Error).message }, receipts: created.length },
+        'enqueue failed; the sweeper will retry',
+      )
+    }
+
+    batch.forEach((w, n) => {
+      const i = slot[n]!
+      const r = stored[i]!
+      if (r instanceof Error) w.reject(r)
+      else if (unique[i] === w) w.resolve({ id: r.id, created: r.created, enqueued })
+      else w.resolve({ id: r.id, created: false, enqueued: false })
+    })
+  }
+
+  return {
+    /** Stores the receipt (once per tenant and webhook id) and enqueues it if new. */
+    submit(receipt: NewReceipt, requestId?: string): Promise<InboxResult> {
+      if (closed) return Promise.reject(new Error('webhook inbox is closed'))
+      return new Promise<InboxResult>((resolve, reject) => {
+        waiting.push({ receipt, requestId, resolve, reject })
+        if (waiting.length >= maxBatch) pump()
+        else if (!scheduled) {
+          // Deliveries read in the same turn of the event loop join the same batch.
+          scheduled = true
+          setImmediate(() => {
+            scheduled = false
+            pump()
+          })
+        }
+      })
+    },
+
+    /** Refuses new receipts and resolves once every waiting one is committed (or failed). */
+    async close(): Promise<void> {
+      closed = true
+      pump()
+      if (inFlight === 0 && waiting.length === 0) return
+      await new Promise<void>((resolve) => onIdle.push(resolve))
+    },
+  }
+}
+
+export type WebhookInbox = ReturnType<typeof createWebhookInbox>
