@@ -8,6 +8,7 @@ import {
   createAnalyticsService,
   rebuildAnalyticsRollups,
   refreshAnalyticsRollups,
+  writeWithRollups,
   NotFoundError,
 } from '@xeno/core'
 import {
@@ -170,6 +171,8 @@ async function snapshot(tenantId: string): Promise<Snapshot> {
       ['monthly_product_metrics', 'month, product_id'],
       ['daily_event_metrics', 'day, event_type'],
       ['customer_order_stats', 'customer_id'],
+      ['customer_daily_metrics', 'customer_id, day'],
+      ['customer_refund_metrics', 'customer_id, order_day, refund_day'],
       ['daily_customer_metrics', 'day'],
     ] as const) {
       const { rows } = await c.query(
@@ -178,8 +181,9 @@ async function snapshot(tenantId: string): Promise<Snapshot> {
       )
       out[table] = rows.map((r: Record<string, unknown>) => ({
         ...r,
-        day: r.day instanceof Date ? r.day.toISOString() : r.day,
-        month: r.month instanceof Date ? r.month.toISOString() : r.month,
+        ...Object.fromEntries(
+          Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]),
+        ),
       }))
     }
     return out
@@ -281,7 +285,22 @@ t.test('rollups kept by the writers equal a full recomputation', async (t) => {
       }),
     )
   }
+  // An order moved to another customer (or to a guest) through the writers' wrapper: the former
+  // customer's per-customer rollups are recomputed too.
+  for (let n = 0; n < 12; n++) {
+    const o = pick()
+    const to = n % 3 === 0 ? null : data.customers[Math.floor(r() * data.customers.length)]!.id
+    await withTenant(tdb.db, tenantId, (trx) =>
+      writeWithRollups(trx, tenantId, { orderIds: [String(o.id)] }, () =>
+        sql`UPDATE orders SET customer_id = ${to} WHERE tenant_id = ${tenantId} AND id = ${o.id}`.execute(
+          trx,
+        ),
+      ),
+    )
+  }
   const incremental = await snapshot(tenantId)
+  t.ok((incremental.customer_daily_metrics ?? []).length > 100, 'per-customer days are kept')
+  t.ok((incremental.customer_refund_metrics ?? []).length > 0, 'per-customer refunds are kept')
   t.ok((incremental.daily_metrics ?? []).length > 50, 'the rollups hold data')
   await withTenant(tdb.db, tenantId, (trx) => rebuildAnalyticsRollups(trx, tenantId))
   const rebuilt = await snapshot(tenantId)

@@ -76,11 +76,29 @@ export interface ComplianceRequests {
   webhookId: string;
 }
 
+export interface CustomerDailyMetrics {
+  customerId: Int8;
+  day: Timestamp;
+  grossSales: Numeric;
+  nextDay: Timestamp | null;
+  orders: number;
+  prevDay: Timestamp | null;
+  tenantId: string;
+}
+
 export interface CustomerOrderStats {
   countedGross: Generated<Numeric>;
   countedOrders: number;
   customerId: Int8;
   orderDays: Generated<string>;
+  tenantId: string;
+}
+
+export interface CustomerRefundMetrics {
+  customerId: Int8;
+  orderDay: Timestamp;
+  refundDay: Timestamp;
+  refunds: Numeric;
   tenantId: string;
 }
 
@@ -337,7 +355,9 @@ export interface DB {
   analyticsRollupState: AnalyticsRollupState;
   apiKeys: ApiKeys;
   complianceRequests: ComplianceRequests;
+  customerDailyMetrics: CustomerDailyMetrics;
   customerOrderStats: CustomerOrderStats;
+  customerRefundMetrics: CustomerRefundMetrics;
   customers: Customers;
   customEvents: CustomEvents;
   dailyCustomerMetrics: DailyCustomerMetrics;

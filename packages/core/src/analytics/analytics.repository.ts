@@ -60,9 +60,15 @@ export async function lockTenantRollups(trx: Tx, tenantId: string): Promise<void
   )
 }
 
-/** Room for the range aggregations of one analytics request (hash aggregates stay in memory). */
+/**
+ * Room for the range aggregations of one analytics request (hash aggregates stay in memory), and
+ * no JIT: a big tenant's range aggregates cost enough to trigger it, and compiling them takes
+ * 40–50 ms of a request that runs in less.
+ */
 export async function tuneReadTransaction(trx: Tx): Promise<void> {
-  await sql`SELECT set_config('work_mem', '64MB', true)`.execute(trx)
+  await sql`SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`.execute(
+    trx,
+  )
 }
 
 /** Lets a background rebuild outlive the pool's per-statement limit (this transaction only). */
@@ -221,6 +227,49 @@ export async function rebuildCustomerStats(
     FROM orders o
     WHERE o.tenant_id = ${tenantId} AND o.customer_id IS NOT NULL AND ${counted('o')} AND ${only}
     GROUP BY o.customer_id`.execute(trx)
+  // Per customer and local day: counted orders, their gross, the neighbouring order days.
+  await sql`DELETE FROM customer_daily_metrics WHERE tenant_id = ${tenantId} AND ${only}`.execute(
+    trx,
+  )
+  await sql`
+    INSERT INTO customer_daily_metrics (tenant_id, customer_id, day, orders, gross_sales,
+      prev_day, next_day)
+    SELECT ${tenantId}::uuid, customer_id, day, orders, gross, lag(day) OVER w, lead(day) OVER w
+    FROM (
+      SELECT o.customer_id, ${localDay(col('o.processed_at'), zone)} AS day,
+        count(*)::int AS orders, sum(o.total_price) AS gross
+      FROM orders o
+      WHERE o.tenant_id = ${tenantId} AND o.customer_id IS NOT NULL AND ${counted('o')}
+        AND ${only}
+      GROUP BY 1, 2
+    ) x
+    WINDOW w AS (PARTITION BY customer_id ORDER BY day)`.execute(trx)
+  // Refunds of counted orders per customer, order day and refund day.
+  await sql`DELETE FROM customer_refund_metrics WHERE tenant_id = ${tenantId} AND ${only}`.execute(
+    trx,
+  )
+  await sql`
+    INSERT INTO customer_refund_metrics (tenant_id, customer_id, order_day, refund_day, refunds)
+    SELECT ${tenantId}::uuid, o.customer_id, ${localDay(col('o.processed_at'), zone)},
+      ${localDay(col('r.created_at'), zone)}, sum(r.amount)
+    FROM orders o
+    JOIN refunds r ON r.tenant_id = o.tenant_id AND r.order_id = o.id
+    WHERE o.tenant_id = ${tenantId} AND o.customer_id IS NOT NULL AND ${counted('o')} AND ${only}
+    GROUP BY 2, 3, 4`.execute(trx)
+}
+
+/** The customers some orders belong to now (a write may move an order to another customer). */
+export async function orderCustomers(
+  trx: Tx,
+  tenantId: string,
+  orderIds: string[],
+): Promise<string[]> {
+  if (!orderIds.length) return []
+  const { rows } = await sql<{ id: string }>`
+    SELECT DISTINCT customer_id::text AS id FROM orders
+    WHERE tenant_id = ${tenantId} AND id = ANY(${orderIds}::bigint[])
+      AND customer_id IS NOT NULL`.execute(trx)
+  return rows.map((r) => r.id)
 }
 
 /** Local days some customers' Shopify created_at falls on now. */
@@ -395,9 +444,12 @@ export type Totals = {
 type Period = Pick<RangeQuery, 'from' | 'to' | 'start' | 'end'>
 
 /**
- * Summary figures of a range and of the previous period, with one pass over the customers.
+ * Summary figures of a range and of the previous period, from the rollups only.
  * customers_ordered: distinct customers with a counted order processed in the range (guest
- * orders have none); returning: those of them with ≥ 2 counted orders ever.
+ * orders have none), counted as the customer_daily_metrics rows of the range whose previous
+ * order day is before the range (or absent): every such customer has exactly one. returning:
+ * those of them with ≥ 2 counted orders ever, i.e. all but the customers whose only counted
+ * order (a row without neighbours and orders = 1) is in the range.
  */
 export async function summaryTotals(
   trx: Tx,
@@ -405,43 +457,43 @@ export async function summaryTotals(
   cur: Period,
   prev: Period,
 ): Promise<[Totals, Totals]> {
-  const range = (p: Period) => sql`daterange(${p.from}::date, ${p.to}::date, '[]')`
+  const inRange = (p: Period) => sql`day BETWEEN ${p.from}::date AND ${p.to}::date`
   const figures = (p: Period, k: 'c' | 'p') => sql`
     SELECT ${k} AS k, m.orders, m.gross::text AS gross_sales, m.refunds::text AS refunds,
       (m.gross - m.refunds)::text AS net_sales,
       CASE WHEN m.orders = 0 THEN NULL ELSE round(m.gross / m.orders, 2)::text END AS aov,
-      b.${sql.ref(`${k}_customers`)} AS customers_ordered,
-      b.${sql.ref(`${k}_returning`)} AS returning_customers,
-      CASE WHEN b.${sql.ref(`${k}_customers`)} = 0 THEN NULL
-        ELSE round(b.${sql.ref(`${k}_returning`)}::numeric / b.${sql.ref(`${k}_customers`)}, 4)::float8
+      f.firsts + rp.repeats AS customers_ordered,
+      f.firsts + rp.repeats - f.singles AS returning_customers,
+      CASE WHEN f.firsts + rp.repeats = 0 THEN NULL
+        ELSE round((f.firsts + rp.repeats - f.singles)::numeric / (f.firsts + rp.repeats), 4)::float8
       END AS returning_customer_rate,
       (SELECT coalesce(sum(new_customers), 0)::int FROM daily_customer_metrics
-        WHERE tenant_id = ${tenantId} AND day BETWEEN ${p.from}::date AND ${p.to}::date)
-        AS new_customers,
+        WHERE tenant_id = ${tenantId} AND ${inRange(p)}) AS new_customers,
       (SELECT count(*)::int FROM products x WHERE x.tenant_id = ${tenantId}
         AND x.deleted_at IS NULL AND x.created_at >= ${p.start}::timestamptz
         AND x.created_at < ${p.end}::timestamptz) AS new_products,
       (SELECT coalesce(sum(events), 0)::int FROM daily_event_metrics
-        WHERE tenant_id = ${tenantId} AND day BETWEEN ${p.from}::date AND ${p.to}::date)
-        AS events
+        WHERE tenant_id = ${tenantId} AND ${inRange(p)}) AS events
     FROM (
       SELECT coalesce(sum(orders), 0)::int AS orders, coalesce(sum(gross_sales), 0) AS gross,
         coalesce(sum(refunds), 0) AS refunds
       FROM daily_metrics
-      WHERE tenant_id = ${tenantId} AND day BETWEEN ${p.from}::date AND ${p.to}::date
-    ) m, buyers b`
+      WHERE tenant_id = ${tenantId} AND ${inRange(p)}
+    ) m,
+    -- first counted orders ever in the range; singles: the customer's only counted order
+    (
+      SELECT count(*)::int AS firsts,
+        (count(*) FILTER (WHERE next_day IS NULL AND orders = 1))::int AS singles
+      FROM customer_daily_metrics
+      WHERE tenant_id = ${tenantId} AND prev_day IS NULL AND ${inRange(p)}
+    ) f,
+    -- a customer's first order day in the range after earlier orders
+    (
+      SELECT count(*)::int AS repeats FROM customer_daily_metrics
+      WHERE tenant_id = ${tenantId} AND prev_day IS NOT NULL AND prev_day < ${p.from}::date
+        AND ${inRange(p)}
+    ) rp`
   const { rows } = await sql<Totals & { k: string }>`
-    WITH buyers AS (
-      SELECT count(*) FILTER (WHERE order_days && ${range(cur)})::int AS c_customers,
-        count(*) FILTER (WHERE order_days && ${range(cur)} AND counted_orders >= 2)::int
-          AS c_returning,
-        count(*) FILTER (WHERE order_days && ${range(prev)})::int AS p_customers,
-        count(*) FILTER (WHERE order_days && ${range(prev)} AND counted_orders >= 2)::int
-          AS p_returning
-      FROM customer_order_stats
-      WHERE tenant_id = ${tenantId}
-        AND (order_days && ${range(cur)} OR order_days && ${range(prev)})
-    )
     ${figures(cur, 'c')}
     UNION ALL
     ${figures(prev, 'p')}`.execute(trx)
@@ -454,34 +506,36 @@ export async function summaryTotals(
 }
 
 // Net spend per customer in the range, written once: Σ total_price of counted orders processed
-// in the range, less the refunds of those orders created in the range. Orders and refunds are
-// aggregated apart (few refunds), then joined per customer.
+// in the range, less the refunds of those orders created in the range; read from the
+// per-customer rollups (customer_daily_metrics by the order's day, customer_refund_metrics by
+// the order's and the refund's day). Only the top rows are formatted as text.
 async function rankCustomers(trx: Tx, q: RangeQuery, only: string[] | null, limit: number) {
-  const who = only === null ? sql`TRUE` : sql`o.customer_id = ANY(${only}::bigint[])`
-  const inRange = sql`${counted('o')} AND o.customer_id IS NOT NULL
-    AND o.processed_at >= ${q.start}::timestamptz AND o.processed_at < ${q.end}::timestamptz
-    AND ${who}`
+  const who = only === null ? sql`TRUE` : sql`customer_id = ANY(${only}::bigint[])`
   const { rows } = await sql<Ranked>`
     WITH g AS (
-      SELECT o.customer_id, count(*) AS orders, sum(o.total_price) AS gross
-      FROM orders o
-      WHERE o.tenant_id = ${q.tenantId} AND ${inRange}
-      GROUP BY o.customer_id
+      SELECT customer_id, sum(orders) AS orders, sum(gross_sales) AS gross
+      FROM customer_daily_metrics
+      WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date AND ${who}
+      GROUP BY customer_id
     ),
     r AS (
-      SELECT o.customer_id, sum(r.amount) AS refunds
-      FROM refunds r
-      JOIN orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
-      WHERE r.tenant_id = ${q.tenantId}
-        AND r.created_at >= ${q.start}::timestamptz AND r.created_at < ${q.end}::timestamptz
-        AND ${inRange}
-      GROUP BY o.customer_id
+      SELECT customer_id, sum(refunds) AS refunds
+      FROM customer_refund_metrics
+      WHERE tenant_id = ${q.tenantId}
+        AND order_day BETWEEN ${q.from}::date AND ${q.to}::date
+        AND refund_day BETWEEN ${q.from}::date AND ${q.to}::date AND ${who}
+      GROUP BY customer_id
+    ),
+    top AS (
+      SELECT g.customer_id, g.orders, g.gross, coalesce(r.refunds, 0) AS refunds
+      FROM g LEFT JOIN r ON r.customer_id = g.customer_id
+      ORDER BY g.gross - coalesce(r.refunds, 0) DESC, g.customer_id
+      LIMIT ${limit}
     )
-    SELECT g.customer_id::text AS customer_id, g.orders::int AS orders, g.gross::text AS gross,
-      coalesce(r.refunds, 0)::text AS refunds, (g.gross - coalesce(r.refunds, 0))::text AS net
-    FROM g LEFT JOIN r ON r.customer_id = g.customer_id
-    ORDER BY g.gross - coalesce(r.refunds, 0) DESC, g.customer_id
-    LIMIT ${limit}`.execute(trx)
+    SELECT customer_id::text AS customer_id, orders::int AS orders, gross::text AS gross,
+      refunds::text AS refunds, (gross - refunds)::text AS net
+    FROM top
+    ORDER BY gross - refunds DESC, top.customer_id`.execute(trx)
   return rows
 }
 

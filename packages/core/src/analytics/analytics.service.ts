@@ -107,7 +107,8 @@ async function shopOf(trx: Tx, tenantId: string) {
 
 /**
  * Keeps the analytics rollups (daily_metrics, daily_product_metrics, monthly_product_metrics,
- * customer_order_stats, daily_customer_metrics) equal to a recomputation. The sync and webhook
+ * customer_order_stats, customer_daily_metrics, customer_refund_metrics, daily_customer_metrics)
+ * equal to a recomputation. The sync and webhook
  * writers call it inside the `withTenant` transaction that upserted or deleted orders, line
  * items, refunds or customers, with the ids written. It recomputes every local day those orders,
  * their refunds and those customers touch now; pass `instants` for days a write moved away from
@@ -120,6 +121,8 @@ export async function refreshAnalyticsRollups(
     orderIds?: (string | number | bigint)[]
     customerIds?: (string | number | bigint)[]
     instants?: Date[]
+    /** Customers whose per-customer rollups to recompute too (an order's former customer). */
+    orderCustomerIds?: (string | number | bigint)[]
   },
 ): Promise<void> {
   const shop = await shopOf(trx, tenantId)
@@ -131,7 +134,8 @@ export async function refreshAnalyticsRollups(
   const extra = await repo.localDays(trx, shop.zone, changes.instants ?? [])
   const days = [...new Set([...fp.days, ...extra])]
   await repo.rebuildOrderDays(trx, tenantId, shop.zone, { kind: 'days', days })
-  await repo.rebuildCustomerStats(trx, tenantId, shop.zone, fp.customerIds)
+  const buyers = new Set([...fp.customerIds, ...(changes.orderCustomerIds ?? []).map(String)])
+  await repo.rebuildCustomerStats(trx, tenantId, shop.zone, [...buyers])
   const customerDays = await repo.customerDays(
     trx,
     tenantId,
@@ -147,7 +151,7 @@ export async function refreshAnalyticsRollups(
 /**
  * Runs a write of orders, refunds or customers and keeps the rollups equal to a recomputation:
  * the local days those rows sat on before the write and the days they sit on after it are
- * recomputed. Call inside the writer's `withTenant` transaction.
+ * recomputed, and the per-customer rollups of the orders' customers before and after it. Call inside the writer's `withTenant` transaction.
  */
 export async function writeWithRollups<T>(
   trx: Tx,
@@ -161,8 +165,14 @@ export async function writeWithRollups<T>(
     ...(await repo.orderInstants(trx, tenantId, orderIds)),
     ...(await repo.customerInstants(trx, tenantId, customerIds)),
   ]
+  const orderCustomerIds = await repo.orderCustomers(trx, tenantId, orderIds)
   const result = await write()
-  await refreshAnalyticsRollups(trx, tenantId, { orderIds, customerIds, instants: before })
+  await refreshAnalyticsRollups(trx, tenantId, {
+    orderIds,
+    customerIds,
+    instants: before,
+    orderCustomerIds,
+  })
   return result
 }
 
