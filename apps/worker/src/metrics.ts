@@ -1,11 +1,11 @@
 // Job metrics of a worker process, observed where jobs run: durations and outcomes per queue and
 // job name, plus process metrics. Served by an optional listener (WORKER_METRICS_PORT) that
 // Prometheus scrapes per worker; the API's /metrics reports queue depths and sync lag.
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Job, Worker } from 'bullmq'
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { bearerMatches } from '@xeno/core'
 import type { Logger } from '@xeno/logger'
 
 /** Prometheus registry of one worker process and the hook that feeds it from BullMQ workers. */
@@ -53,15 +53,6 @@ export function createWorkerMetrics(options: { registry?: Registry } = {}) {
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>
-
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')
-  if (!m) return false
-  return timingSafeEqual(
-    createHash('sha256').update(m[1]!).digest(),
-    createHash('sha256').update(token).digest(),
-  )
-}
 
 /**
  * Serves GET /metrics of the registry on host:port (port 0: any free port). With a token,

@@ -7,6 +7,7 @@ export type { HealthService, HealthReport } from './health/health.service.ts'
 export { retryForever } from './retry.ts'
 /** AES-256-GCM for Shopify tokens at rest, tenant-bound, with key rotation. */
 export { createTokenCipher } from './crypto/token-cipher.ts'
+export { bearerMatches } from './crypto/bearer.ts'
 export type { TokenCipher, TokenCipherKeys } from './crypto/token-cipher.ts'
 /** argon2id password hashing (OWASP floor or above) with rehash-on-login. */
 export { createPasswordHasher, PASSWORD_PARAMS } from './identity/password.ts'

@@ -2,12 +2,16 @@
 // the producer's queues, per-tenant sync lag and last success, webhook inbox by status, and the
 // process metrics of prom-client. Job durations and failures are observed where jobs run: each
 // worker serves its own /metrics (apps/worker/src/metrics.ts).
-import { timingSafeEqual, createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Queue } from 'bullmq'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Logger } from '@xeno/logger'
-import { UnauthorizedError, type MetricsRepository, type SyncLagRow } from '@xeno/core'
+import {
+  UnauthorizedError,
+  bearerMatches,
+  type MetricsRepository,
+  type SyncLagRow,
+} from '@xeno/core'
 
 /** Job states reported per queue by `xeno_queue_jobs`. */
 export const QUEUE_STATES = [
@@ -31,15 +35,6 @@ export type MetricsDeps = {
   now?: () => Date
   /** Registry to fill (default: a new one per app; process metrics are added to it). */
   registry?: Registry
-}
-
-/** True when `header` is `Bearer <token>` (constant-time on the token's hash). */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')
-  if (!m) return false
-  const a = createHash('sha256').update(m[1]!).digest()
-  const b = createHash('sha256').update(token).digest()
-  return timingSafeEqual(a, b)
 }
 
 /**
