@@ -12,6 +12,7 @@ const ENV_ALLOWED = [
   '**/src/testing.ts',
   '**/src/cli/main.ts',
   'bench/**',
+  'faults/**',
   'scripts/**',
 ]
 
@@ -60,7 +61,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', '**/test/**/*.ts', 'bench/**/*.ts'],
+    files: ['**/*.test.ts', '**/test/**/*.ts', 'bench/**/*.ts', 'faults/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
