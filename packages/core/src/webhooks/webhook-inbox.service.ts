@@ -50,14 +50,20 @@ export function createWebhookInbox(deps: WebhookInboxDeps) {
       (inFlight === 0 || (waiting.length >= maxBatch && inFlight < maxInFlight))
     ) {
       inFlight++
-      void flush(waiting.splice(0, maxBatch)).finally(() => {
-        inFlight--
-        pump()
-        if (inFlight === 0 && waiting.length === 0) {
-          for (const f of onIdle) f()
-          onIdle = []
-        }
-      })
+      const batch = waiting.splice(0, maxBatch)
+      // flush settles every waiter itself; this only guards against a bug leaving one hanging.
+      void flush(batch)
+        .catch((err: unknown) => {
+          for (const w of batch) w.reject(err)
+        })
+        .finally(() => {
+          inFlight--
+          pump()
+          if (inFlight === 0 && waiting.length === 0) {
+            for (const f of onIdle) f()
+            onIdle = []
+          }
+        })
     }
   }
 
