@@ -2,11 +2,8 @@
 // moving as jobs complete and fail; the bearer token is enforced when set.
 import { createRequire } from 'node:module'
 import t from 'tap'
-import { Queue, QueueEvents } from 'bullmq'
 import { createLogger } from '@xeno/logger'
-import { createProducer, createRedis } from '@xeno/queues'
-import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
-import { createWorker } from './worker.ts'
+import { startSyncWorker } from '../test/support/harness.ts'
 import { createWorkerMetrics, startMetricsServer } from './metrics.ts'
 
 const logger = createLogger({ level: 'silent' })
@@ -14,15 +11,13 @@ const tenantId = '5f4dcc3b-5aa7-4c6a-8e1f-0a1b2c3d4e5f'
 const TOKEN = 'worker-metrics-token-0123'
 
 t.test('job counters and durations move as jobs complete and fail', async (t) => {
-  const prefix = testQueuePrefix()
-  const producerConn = createRedis(testRedisUrl(), 'producer', () => {})
-  const producer = createProducer({ connection: producerConn, prefix })
-  const worker = createWorker({
+  const {
+    worker,
+    producer,
+    queue: q,
+    events,
+  } = await startSyncWorker(t, {
     logger,
-    connect: () => createRedis(testRedisUrl(), 'worker', () => {}),
-    prefix,
-    queues: ['sync'],
-    concurrency: 2,
     handlers: {
       'sync-resource': async (payload) => {
         await new Promise((r) => setTimeout(r, 20))
@@ -32,7 +27,6 @@ t.test('job counters and durations move as jobs complete and fail', async (t) =>
     },
   })
   const metrics = createWorkerMetrics()
-  worker.start()
   for (const w of worker.workers()) metrics.attach(w)
   const server = await startMetricsServer({
     registry: metrics.registry,
@@ -41,19 +35,7 @@ t.test('job counters and durations move as jobs complete and fail', async (t) =>
     token: TOKEN,
     logger,
   })
-  const eventsConn = createRedis(testRedisUrl(), 'worker', () => {})
-  const events = new QueueEvents('sync', { connection: eventsConn, prefix })
-  const q = new Queue('sync', { connection: producerConn, prefix })
-  t.teardown(async () => {
-    await server.close()
-    await worker.stop()
-    await events.close()
-    eventsConn.disconnect()
-    await q.close()
-    await producer.close()
-    producerConn.disconnect()
-  })
-  await events.waitUntilReady()
+  t.teardown(() => server.close())
 
   const url = `http://127.0.0.1:${server.port}/metrics`
   t.equal((await fetch(url)).status, 401, 'token required')

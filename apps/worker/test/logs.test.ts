@@ -1,11 +1,8 @@
 // Job logs carry the queue, job id, job name, tenant and the request id that enqueued the job.
 import { Writable } from 'node:stream'
 import t from 'tap'
-import { Queue, QueueEvents } from 'bullmq'
 import { createLogger } from '@xeno/logger'
-import { createProducer, createRedis } from '@xeno/queues'
-import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
-import { createWorker } from '../src/worker.ts'
+import { startSyncWorker } from './support/harness.ts'
 
 const tenantId = '5f4dcc3b-5aa7-4c6a-8e1f-0a1b2c3d4e5f'
 
@@ -20,14 +17,12 @@ t.test('job log lines carry tenant, queue, job id and request id', async (t) => 
       },
     }),
   })
-  const prefix = testQueuePrefix()
-  const producerConn = createRedis(testRedisUrl(), 'producer', () => {})
-  const producer = createProducer({ connection: producerConn, prefix })
-  const worker = createWorker({
+  const {
+    producer,
+    queue: q,
+    events,
+  } = await startSyncWorker(t, {
     logger,
-    connect: () => createRedis(testRedisUrl(), 'worker', () => {}),
-    prefix,
-    queues: ['sync'],
     concurrency: 1,
     handlers: {
       'sync-resource': async (_payload, ctx) => {
@@ -36,19 +31,6 @@ t.test('job log lines carry tenant, queue, job id and request id', async (t) => 
       },
     },
   })
-  worker.start()
-  const eventsConn = createRedis(testRedisUrl(), 'worker', () => {})
-  const events = new QueueEvents('sync', { connection: eventsConn, prefix })
-  const q = new Queue('sync', { connection: producerConn, prefix })
-  t.teardown(async () => {
-    await worker.stop()
-    await events.close()
-    eventsConn.disconnect()
-    await q.close()
-    await producer.close()
-    producerConn.disconnect()
-  })
-  await events.waitUntilReady()
 
   const id = await producer.enqueue('sync-resource', {
     tenantId,

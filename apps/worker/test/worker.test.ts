@@ -1,25 +1,19 @@
 import t from 'tap'
-import { Queue, QueueEvents } from 'bullmq'
 import { createLogger } from '@xeno/logger'
-import { createProducer, createRedis } from '@xeno/queues'
-import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
-import { createWorker } from '../src/worker.ts'
+import { startSyncWorker } from './support/harness.ts'
 import { parseWorkerArgs, loadWorkerConfig } from '../src/config.ts'
 
 const logger = createLogger({ level: 'silent' })
 const tenantId = '5f4dcc3b-5aa7-4c6a-8e1f-0a1b2c3d4e5f'
 
 t.test('runs catalog jobs with validated payloads; bad payloads fail without retry', async (t) => {
-  const prefix = testQueuePrefix()
-  const producerConn = createRedis(testRedisUrl(), 'producer', () => {})
-  const producer = createProducer({ connection: producerConn, prefix })
   const seen: unknown[] = []
-  const worker = createWorker({
+  const {
+    producer,
+    queue: q,
+    events,
+  } = await startSyncWorker(t, {
     logger,
-    connect: () => createRedis(testRedisUrl(), 'worker', () => {}),
-    prefix,
-    queues: ['sync'],
-    concurrency: 2,
     handlers: {
       'sync-resource': async (payload) => {
         seen.push(payload)
@@ -27,19 +21,6 @@ t.test('runs catalog jobs with validated payloads; bad payloads fail without ret
       },
     },
   })
-  worker.start()
-  const eventsConn = createRedis(testRedisUrl(), 'worker', () => {})
-  const events = new QueueEvents('sync', { connection: eventsConn, prefix })
-  const q = new Queue('sync', { connection: producerConn, prefix })
-  t.teardown(async () => {
-    await worker.stop()
-    await events.close()
-    eventsConn.disconnect()
-    await q.close()
-    await producer.close()
-    producerConn.disconnect()
-  })
-  await events.waitUntilReady()
   await new Promise((r) => setTimeout(r, 100))
 
   const id = await producer.enqueue('sync-resource', {
