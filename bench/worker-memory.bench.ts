@@ -13,6 +13,7 @@ import { createTokenCipher } from '../packages/core/src/crypto/token-cipher.ts'
 import { createShopAccessService } from '../packages/core/src/credentials/shop-access.service.ts'
 import { createSyncScheduler } from '../packages/core/src/sync/sync-scheduler.ts'
 import { createProducer, createRedis } from '../packages/queues/src/index.ts'
+import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.ts'
 
 const ORDERS = Number(process.argv[2] ?? 1_000_000)
 const WORKER = fileURLToPath(new URL('../apps/worker/src/main.ts', import.meta.url))
@@ -53,22 +54,27 @@ const prefixName = `xeno-bench-${randomBytes(4).toString('hex')}`
 const appUrl = new URL(tdb.ownerUrl)
 appUrl.username = TEST_RUNTIME_ROLE
 appUrl.password = TEST_RUNTIME_ROLE
-const child = spawn(process.execPath, [WORKER, '--queues', 'sync', '--concurrency', '2'], {
-  env: {
-    PATH: process.env.PATH ?? '',
-    ...(process.env.WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.WORKER_NODE_OPTIONS } : {}),
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: appUrl.toString(),
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefixName,
-    API_PEPPER: randomBytes(32).toString('hex'),
-    TOKEN_ENCRYPTION_KEY: keyHex,
-    SHOPIFY_CLIENT_ID: 'fake-client-id',
-    SHOPIFY_CLIENT_SECRET: 'fake-client-secret',
-    SHOPIFY_ADMIN_ORIGIN: fake.origin,
+// The flags production runs the worker with (WORKER_NODE_FLAGS); WORKER_NODE_OPTIONS adds more.
+const child = spawn(
+  process.execPath,
+  [...WORKER_NODE_FLAGS, WORKER, '--queues', 'sync', '--concurrency', '2'],
+  {
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...(process.env.WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.WORKER_NODE_OPTIONS } : {}),
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: appUrl.toString(),
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefixName,
+      API_PEPPER: randomBytes(32).toString('hex'),
+      TOKEN_ENCRYPTION_KEY: keyHex,
+      SHOPIFY_CLIENT_ID: 'fake-client-id',
+      SHOPIFY_CLIENT_SECRET: 'fake-client-secret',
+      SHOPIFY_ADMIN_ORIGIN: fake.origin,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
   },
-  stdio: ['ignore', 'inherit', 'inherit'],
-})
+)
 const rssMb = (): number => {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))
@@ -118,6 +124,7 @@ console.log(
       peakRssMb: Math.round(sorted.at(-1) ?? 0),
       medianRssMb: Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0),
       samples: samples.length,
+      workerFlags: [...WORKER_NODE_FLAGS, process.env.WORKER_NODE_OPTIONS ?? ''].join(' ').trim(),
       target: 'peak <= 300 MB',
     },
     null,

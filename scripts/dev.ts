@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.ts'
 import { setUpDemo } from './demo.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -57,8 +58,8 @@ const log = (line: string) => process.stdout.write(`[dev] ${line}\n`)
 const children: ChildProcess[] = []
 let stopping = false
 
-function run(name: string, file: string, args: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...envFile, entry(file), ...args], {
+function run(name: string, file: string, args: string[] = [], flags: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...flags, ...envFile, entry(file), ...args], {
     env: childEnv,
     stdio: 'inherit',
   })
@@ -118,7 +119,7 @@ async function main() {
   run('api', 'apps/api/src/main.ts')
   await waitFor(`${apiOrigin}/api/health`, (s) => s === 200)
   log('worker (all queues)')
-  run('worker', 'apps/worker/src/main.ts')
+  run('worker', 'apps/worker/src/main.ts', [], [...WORKER_NODE_FLAGS])
   if (!demo) return
 
   const result = await setUpDemo({
