@@ -1,6 +1,6 @@
 // Composition root of the API process: reads config, opens pools, builds services, serves,
 // and shuts down gracefully on SIGTERM/SIGINT.
-import { ConfigError, decodeKey } from '@xeno/config'
+import { ConfigError, tokenKeys } from '@xeno/config'
 import { createLogger } from '@xeno/logger'
 import { createDb, migrateToLatest, pingDb, rlsBypassReason } from '@xeno/db'
 import { createProducer, createRedis, pingRedis, queuePrefix } from '@xeno/queues'
@@ -13,6 +13,7 @@ import {
   createTenantService,
   createTenantUserService,
   createTokenCipher,
+  onShutdownSignals,
   retryForever,
   createWebhookApi,
   createAnalyticsService,
@@ -69,14 +70,7 @@ async function main() {
 
   // Identity and tenancy (issue 4).
   const hasher = createPasswordHasher()
-  const cipher = createTokenCipher({
-    current: decodeKey(config.TOKEN_ENCRYPTION_KEY),
-    previous: (config.TOKEN_ENCRYPTION_PREVIOUS_KEYS ?? '')
-      .split(',')
-      .map((k) => k.trim())
-      .filter((k) => k !== '')
-      .map(decodeKey),
-  })
+  const cipher = createTokenCipher(tokenKeys(config))
   const auth = {
     admins: createAdminAuthService({ db, hasher, bootstrapToken: config.ADMIN_BOOTSTRAP_TOKEN }),
     tenantUsers: createTenantUserService({ db, hasher }),
@@ -213,29 +207,20 @@ async function main() {
 
   await app.listen({ port: config.PORT, host: config.HOST })
 
-  let stopping = false
-  const stop = async (signal: string) => {
-    if (stopping) return
-    stopping = true
-    shutdown.abort()
-    logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down')
-    const force = setTimeout(() => {
-      logger.error('grace period over, exiting')
-      process.exit(1)
-    }, config.SHUTDOWN_GRACE_MS)
-    force.unref()
-    await app.close() // stops accepting, lets in-flight requests finish
-    await webhooks.close() // receipts still committing (their requests have finished already)
-    await producer.close()
-    await opsQueues.close()
-    redis.disconnect()
-    opsRedis.disconnect()
-    await db.destroy()
-    logger.info('stopped')
-    process.exit(0)
-  }
-  process.on('SIGTERM', () => void stop('SIGTERM'))
-  process.on('SIGINT', () => void stop('SIGINT'))
+  onShutdownSignals({
+    logger,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    abort: shutdown,
+    stop: async () => {
+      await app.close() // stops accepting, lets in-flight requests finish
+      await webhooks.close() // receipts still committing (their requests have finished already)
+      await producer.close()
+      await opsQueues.close()
+      redis.disconnect()
+      opsRedis.disconnect()
+      await db.destroy()
+    },
+  })
 }
 
 await main()

@@ -1,6 +1,6 @@
 // Composition root of a worker process: `node apps/worker/src/main.ts [--queues sync,webhooks] [--concurrency N]`.
 import { once } from 'node:events'
-import { ConfigError } from '@xeno/config'
+import { ConfigError, tokenKeys } from '@xeno/config'
 import { createLogger } from '@xeno/logger'
 import { createDb, rlsBypassReason } from '@xeno/db'
 import { createProducer, createRedis, queuePrefix } from '@xeno/queues'
@@ -9,6 +9,7 @@ import {
   createSyncScheduler,
   createSyncService,
   createTokenCipher,
+  onShutdownSignals,
   createComplianceRepository,
   createWebhookProcessor,
   createWebhookReceiptRepository,
@@ -68,16 +69,7 @@ async function main() {
   })
 
   // Ingestion (issue 5).
-  const decodeKey = (v: string): Buffer =>
-    /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64')
-  const cipher = createTokenCipher({
-    current: decodeKey(config.TOKEN_ENCRYPTION_KEY),
-    previous: (config.TOKEN_ENCRYPTION_PREVIOUS_KEYS ?? '')
-      .split(',')
-      .map((k) => k.trim())
-      .filter((k) => k !== '')
-      .map(decodeKey),
-  })
+  const cipher = createTokenCipher(tokenKeys(config))
   const shopifyAdmin = createShopifyAdmin({
     clientId: config.SHOPIFY_CLIENT_ID,
     clientSecret: config.SHOPIFY_CLIENT_SECRET,
@@ -152,47 +144,45 @@ async function main() {
           token: config.METRICS_TOKEN,
           logger,
         })
-  // Schedules come from one place (the sync scheduler); re-assert them for every active tenant.
-  if (args.queues.includes('sync'))
-    void sync
-      .schedulableTenants()
-      .then((ids) => Promise.all(ids.map((id) => syncScheduler.ensure(id))))
-      .catch((err: Error) =>
-        logger.warn({ err: { message: err.message } }, 'schedules not ensured'),
+  const assertSchedules = async () => {
+    // Schedules come from one place (the sync scheduler); re-assert them for every active tenant.
+    if (args.queues.includes('sync'))
+      void sync
+        .schedulableTenants()
+        .then((ids) => Promise.all(ids.map((id) => syncScheduler.ensure(id))))
+        .catch((err: Error) =>
+          logger.warn({ err: { message: err.message } }, 'schedules not ensured'),
+        )
+    // The inbox sweeper runs every 30 s on whichever worker takes the maintenance queue.
+    await producer
+      .queue('maintenance')
+      .upsertJobScheduler(
+        'sweep-webhook-receipts',
+        { every: 30_000 },
+        { name: 'sweep-webhook-receipts', data: { olderThanMs: 30_000 } },
       )
-  // The inbox sweeper runs every 30 s on whichever worker takes the maintenance queue.
-  await producer
-    .queue('maintenance')
-    .upsertJobScheduler(
-      'sweep-webhook-receipts',
-      { every: 30_000 },
-      { name: 'sweep-webhook-receipts', data: { olderThanMs: 30_000 } },
-    )
-    .catch((err: Error) =>
-      logger.warn({ err: { message: err.message } }, 'cannot schedule the sweeper'),
-    )
-
-  let stopping = false
-  const stop = async (signal: string) => {
-    if (stopping) return
-    stopping = true
-    shutdown.abort()
-    logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down')
-    const force = setTimeout(() => {
-      logger.error('grace period over, exiting')
-      process.exit(1)
-    }, config.SHUTDOWN_GRACE_MS)
-    force.unref()
-    await worker.stop() // lets active jobs finish; they are not left stalled
-    await metricsServer?.close()
-    await producer.close()
-    producerRedis.disconnect()
-    await bulkSignal.close()
-    await db.destroy()
-    process.exit(0)
+      .catch((err: Error) =>
+        logger.warn({ err: { message: err.message } }, 'cannot schedule the sweeper'),
+      )
   }
-  process.on('SIGTERM', () => void stop('SIGTERM'))
-  process.on('SIGINT', () => void stop('SIGINT'))
+  await assertSchedules()
+  // Again after every reconnect: a Redis restarted without its data lost every repeatable job,
+  // and without the sweeper the receipts whose jobs were lost would never be applied.
+  producerRedis.on('ready', () => void assertSchedules())
+
+  onShutdownSignals({
+    logger,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    abort: shutdown,
+    stop: async () => {
+      await worker.stop() // lets active jobs finish; they are not left stalled
+      await metricsServer?.close()
+      await producer.close()
+      producerRedis.disconnect()
+      await bulkSignal.close()
+      await db.destroy()
+    },
+  })
 }
 
 await main()

@@ -1,5 +1,14 @@
 import t from 'tap'
-import { ConfigError, databaseEnv, httpEnv, parseEnv, secretsEnv, shopifyEnv, z } from './index.ts'
+import {
+  ConfigError,
+  databaseEnv,
+  httpEnv,
+  parseEnv,
+  secretsEnv,
+  shopifyEnv,
+  tokenKeys,
+  z,
+} from './index.ts'
 
 const schema = z.object({
   ...databaseEnv.shape,
@@ -50,4 +59,20 @@ t.test('lists every bad variable in one error', async (t) => {
 t.test('booleans are explicit', async (t) => {
   t.equal(parseEnv(schema, { ...good, AUTO_MIGRATE: 'true' }).AUTO_MIGRATE, true)
   t.throws(() => parseEnv(schema, { ...good, AUTO_MIGRATE: '1' }))
+})
+
+t.test('tokenKeys: the current key and the previous ones, hex or base64', async (t) => {
+  const hex = 'ab'.repeat(32)
+  const b64 = Buffer.alloc(32, 7).toString('base64')
+  const keys = tokenKeys({
+    TOKEN_ENCRYPTION_KEY: hex,
+    TOKEN_ENCRYPTION_PREVIOUS_KEYS: ` ${b64} ,, ${hex}`,
+  })
+  t.same(keys.current, Buffer.from(hex, 'hex'))
+  t.same(
+    keys.previous,
+    [Buffer.alloc(32, 7), Buffer.from(hex, 'hex')],
+    'blanks skipped, order kept',
+  )
+  t.same(tokenKeys({ TOKEN_ENCRYPTION_KEY: b64 }).previous, [], 'none configured')
 })

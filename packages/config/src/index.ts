@@ -162,4 +162,19 @@ export function decodeKey(v: string): Buffer {
   return /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64')
 }
 
+/** The token-encryption keys of a process's config: the current one and any previous ones. */
+export function tokenKeys(config: {
+  TOKEN_ENCRYPTION_KEY: string
+  TOKEN_ENCRYPTION_PREVIOUS_KEYS?: string | undefined
+}): { current: Buffer; previous: Buffer[] } {
+  return {
+    current: decodeKey(config.TOKEN_ENCRYPTION_KEY),
+    previous: (config.TOKEN_ENCRYPTION_PREVIOUS_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== '')
+      .map(decodeKey),
+  }
+}
+
 export { z }

@@ -8,6 +8,7 @@ export { retryForever } from './retry.ts'
 /** AES-256-GCM for Shopify tokens at rest, tenant-bound, with key rotation. */
 export { createTokenCipher } from './crypto/token-cipher.ts'
 export { bearerMatches } from './crypto/bearer.ts'
+export { onShutdownSignals } from './process/shutdown.ts'
 export type { TokenCipher, TokenCipherKeys } from './crypto/token-cipher.ts'
 /** argon2id password hashing (OWASP floor or above) with rehash-on-login. */
 export { createPasswordHasher, PASSWORD_PARAMS } from './identity/password.ts'
