@@ -10,7 +10,6 @@
 // Relative imports: the root package does not depend on workspace packages.
 import os from 'node:os'
 import { parseArgs } from 'node:util'
-import { Worker } from 'node:worker_threads'
 import { createDb, pingDb } from '../packages/db/src/index.ts'
 import { createTestDatabase } from '../packages/db/src/testing.ts'
 import { createLogger } from '../packages/logger/src/index.ts'
@@ -26,6 +25,7 @@ import {
   createTokenCipher,
 } from '../packages/core/src/index.ts'
 import { buildApp } from '../apps/api/src/app.ts'
+import { median, runLoad } from './support/load.ts'
 
 const { values } = parseArgs({
   options: {
@@ -38,40 +38,8 @@ const ROUNDS = Number(values.rounds)
 const DURATION_MS = Number(values.seconds) * 1000
 const CONCURRENCY = Number(values.concurrency)
 
-// CommonJS source of the load worker: `concurrency` loops of sequential keep-alive GETs.
-const LOAD = `
-const http = require('node:http')
-const { parentPort, workerData } = require('node:worker_threads')
-const { url, headers, concurrency, durationMs } = workerData
-const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
-let ok = 0, failed = 0
-const statuses = {}
-const one = () => new Promise((resolve) => {
-  const req = http.request(url, { agent, headers }, (res) => {
-    if (res.statusCode === 200) ok++; else failed++
-    statuses[res.statusCode] = (statuses[res.statusCode] || 0) + 1
-    res.resume(); res.on('end', resolve)
-  })
-  req.on('error', () => { failed++; statuses.error = (statuses.error || 0) + 1; resolve() })
-  req.end()
-})
-const start = Date.now(), end = start + durationMs
-Promise.all(Array.from({ length: concurrency }, async () => { while (Date.now() < end) await one() }))
-  .then(() => { agent.destroy(); parentPort.postMessage({ ok, failed, statuses, ms: Date.now() - start }) })
-`
-function load(url: string, headers: Record<string, string>) {
-  return new Promise<{ ok: number; failed: number; statuses: Record<string, number>; ms: number }>(
-    (resolve, reject) => {
-      const w = new Worker(LOAD, {
-        eval: true,
-        workerData: { url, headers, concurrency: CONCURRENCY, durationMs: DURATION_MS },
-      })
-      w.once('message', resolve)
-      w.once('error', reject)
-    },
-  )
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+const load = (url: string, headers: Record<string, string>) =>
+  runLoad({ url, headers, concurrency: CONCURRENCY, durationMs: DURATION_MS })
 
 const tdb = await createTestDatabase()
 const owner = createDb({ url: tdb.ownerUrl, applicationName: 'bench-owner', poolMax: 1 })
@@ -139,7 +107,7 @@ for (const [routeName, url] of Object.entries(routes)) {
       const r = await load(url, modes[mode])
       for (const [status, n] of Object.entries(r.statuses))
         if (status !== '200') failed[mode]![status] = (failed[mode]![status] ?? 0) + n
-      rps[mode].push(Math.round((r.ok / r.ms) * 1000))
+      rps[mode].push(Math.round(r.rps))
     }
   }
   const ratio = median(rps.basic) / median(rps.session)
