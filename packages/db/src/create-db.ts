@@ -26,6 +26,10 @@ export function createDb(options: CreateDbOptions): { db: Database; pool: pg.Poo
     connectionTimeoutMillis: 5_000,
   })
   pool.on('error', (err) => options.onError?.(err))
+  // The pool listens for errors only on idle clients: a checked-out client (a held connection,
+  // e.g. for advisory locks, between queries) whose server dies would emit an unhandled 'error'
+  // and crash the process. Swallow it here; its next query rejects and the pool drops it.
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),
     plugins: [new CamelCasePlugin()],
