@@ -256,3 +256,134 @@ t.test('close waits for receipts being committed, then refuses new ones', async 
   t.equal((await Promise.all(pending)).length, 10)
   await t.rejects(s.inbox.submit(receipt(a, randomUUID(), '{"id":8}')), /closed/)
 })
+
+// Stubs whose every call waits until the test settles it: the order of commits and enqueues.
+function controlled() {
+  type Call<A, R> = { args: A; resolve: (r: R) => void; reject: (e: unknown) => void }
+  const inserts: Call<readonly NewReceipt[], { id: string; created: boolean }[]>[] = []
+  const enqueues: Call<readonly { jobId: string }[], void>[] = []
+  const receipts = {
+    insertMany: (rows: readonly NewReceipt[]) =>
+      new Promise<{ id: string; created: boolean }[]>((resolve, reject) =>
+        inserts.push({ args: rows, resolve, reject }),
+      ),
+  }
+  const producer = {
+    enqueueBulk: (_name: string, jobs: readonly { jobId: string }[]) =>
+      new Promise<void>((resolve, reject) => enqueues.push({ args: jobs, resolve, reject })),
+  }
+  const commit = (n: number) =>
+    inserts[n]!.resolve(inserts[n]!.args.map((r) => ({ id: `id-${r.webhookId}`, created: true })))
+  return { inserts, enqueues, receipts, producer, commit }
+}
+const turn = () => new Promise((r) => setImmediate(r))
+
+t.test('the next transaction starts while the previous batch is being enqueued', async (t) => {
+  const c = controlled()
+  const inbox = createWebhookInbox({ receipts: c.receipts, producer: c.producer as never, logger })
+  const answered: string[] = []
+  const send = (id: string) =>
+    inbox.submit(receipt('tenant-a', id, '{}')).then((r) => {
+      answered.push(id)
+      return r
+    })
+  const first = ['a1', 'a2', 'a3'].map(send)
+  await turn()
+  t.same(
+    c.inserts.map((i) => i.args.length),
+    [3],
+    'the deliveries of one turn share a transaction',
+  )
+  const second = ['b1', 'b2'].map(send)
+  await turn()
+  t.equal(c.inserts.length, 1, 'two waiting deliveries wait for the open transaction')
+
+  c.commit(0)
+  await turn()
+  t.same(
+    c.enqueues.map((e) => e.args.map((j) => j.jobId)),
+    [['id-a1', 'id-a2', 'id-a3']],
+    'the committed batch is enqueued',
+  )
+  t.same(
+    c.inserts.map((i) => i.args.length),
+    [3, 2],
+    'the next transaction opened without waiting for that enqueue',
+  )
+  t.same(answered, [], 'no answer before its enqueue was attempted')
+
+  c.commit(1)
+  await turn()
+  c.enqueues[1]!.resolve()
+  await Promise.all(second)
+  t.same(answered, ['b1', 'b2'], 'a batch answers once its own commit and enqueue are done')
+
+  let closed = false
+  const closing = inbox.close().then(() => (closed = true))
+  await turn()
+  t.notOk(closed, 'close waits for the enqueue still running')
+  c.enqueues[0]!.resolve()
+  const results = await Promise.all(first)
+  await closing
+  t.ok(
+    results.every((r) => r.created && r.enqueued),
+    'the first batch answers stored and enqueued',
+  )
+  t.same(answered.slice(2).sort(), ['a1', 'a2', 'a3'])
+})
+
+t.test('enough waiting deliveries open another transaction, up to maxInFlight', async (t) => {
+  const c = controlled()
+  const inbox = createWebhookInbox({
+    receipts: c.receipts,
+    producer: c.producer as never,
+    logger,
+    parallelAt: 4,
+    maxInFlight: 2,
+  })
+  const all = [inbox.submit(receipt('tenant-a', 'x0', '{}'))]
+  await turn()
+  t.equal(c.inserts.length, 1)
+  for (let i = 1; i <= 3; i++) all.push(inbox.submit(receipt('tenant-a', `x${i}`, '{}')))
+  await turn()
+  t.equal(c.inserts.length, 1, 'three waiting: not worth a second transaction')
+  all.push(inbox.submit(receipt('tenant-a', 'x4', '{}')))
+  t.same(
+    c.inserts.map((i) => i.args.length),
+    [1, 4],
+    'the fourth opens a second transaction at once',
+  )
+  for (let i = 5; i <= 12; i++) all.push(inbox.submit(receipt('tenant-a', `x${i}`, '{}')))
+  await turn()
+  t.equal(c.inserts.length, 2, 'no third transaction beyond maxInFlight')
+  c.commit(0)
+  await turn()
+  t.same(
+    c.inserts.map((i) => i.args.length),
+    [1, 4, 8],
+    'the waiting ones go when one commits',
+  )
+  c.commit(1)
+  c.commit(2)
+  await turn()
+  for (const e of c.enqueues) e.resolve()
+  t.equal((await Promise.all(all)).length, 13)
+})
+
+t.test('payloads are stored lz4-compressed where Postgres has lz4', async (t) => {
+  const s = await setup(t)
+  const a = await s.tenant('lz4-store.myshopify.com')
+  const items = Array.from({ length: 200 }, (_, i) => ({ id: i, title: `line item ${i}` }))
+  await s.inbox.submit(receipt(a, randomUUID(), JSON.stringify({ line_items: items })))
+  let hasLz4 = true
+  try {
+    await s.q('CREATE TEMP TABLE lz4_probe (p text COMPRESSION lz4)')
+  } catch (err) {
+    if ((err as { code?: string }).code !== '0A000') throw err
+    hasLz4 = false // built without lz4: the migration left the column pglz
+  }
+  const [row] = await s.q<{ method: string }>(
+    'SELECT pg_column_compression(payload) AS method FROM webhook_receipts',
+  )
+  t.equal(row!.method, hasLz4 ? 'lz4' : 'pglz')
+})

@@ -10,8 +10,13 @@ export type WebhookInboxDeps = {
   logger: Logger
   /** Most receipts in one transaction (default 64). */
   maxBatch?: number
-  /** Most transactions at once (default 4); a second starts only when a full batch waits. */
+  /** Most transactions at once (default 4). */
   maxInFlight?: number
+  /**
+   * How many waiting deliveries start another transaction while one is open (default 8, at
+   * most maxBatch); fewer wait for the open one to commit and then go together.
+   */
+  parallelAt?: number
 }
 
 type Waiting = {
@@ -31,15 +36,22 @@ const isDataError = (err: unknown) => {
  * Group commit for the webhook inbox. A commit (its WAL flush) costs the same for one receipt
  * as for fifty, and one BullMQ addBulk costs about what one add does, so concurrent deliveries
  * share both: while a transaction is in flight the next deliveries wait, and go together as
- * soon as it finishes (or at once when a full batch is waiting). Nothing waits on a timer, so
- * an idle server stores a lone delivery immediately. Each caller's promise settles after the
- * transaction holding its receipt committed (or failed: then nothing of the batch is stored).
+ * soon as it commits (or at once when a full batch is waiting). The next transaction does not
+ * wait for the previous batch's enqueue: Postgres stores one batch while Redis takes the jobs
+ * of the one before. Nothing waits on a timer, so an idle server stores a lone delivery
+ * immediately. Each caller's promise settles after the transaction holding its receipt
+ * committed and its enqueue was attempted (or the transaction failed: then nothing of the
+ * batch is stored).
  */
 export function createWebhookInbox(deps: WebhookInboxDeps) {
   const maxBatch = deps.maxBatch ?? 64
   const maxInFlight = deps.maxInFlight ?? 4
+  const parallelAt = Math.min(deps.parallelAt ?? 8, maxBatch)
   const waiting: Waiting[] = []
+  /** Transactions open (the pump's limit). */
   let inFlight = 0
+  /** Batches not settled yet: open transactions and the enqueues after their commits. */
+  let unsettled = 0
   let scheduled = false
   let closed = false
   let onIdle: (() => void)[] = []
@@ -47,19 +59,28 @@ export function createWebhookInbox(deps: WebhookInboxDeps) {
   function pump() {
     while (
       waiting.length > 0 &&
-      (inFlight === 0 || (waiting.length >= maxBatch && inFlight < maxInFlight))
+      (inFlight === 0 || (waiting.length >= parallelAt && inFlight < maxInFlight))
     ) {
       inFlight++
+      unsettled++
       const batch = waiting.splice(0, maxBatch)
+      let open = true
+      // Called by flush once its transaction ended, and again (harmlessly) when flush ends.
+      const committed = () => {
+        if (!open) return
+        open = false
+        inFlight--
+        pump()
+      }
       // flush settles every waiter itself; this only guards against a bug leaving one hanging.
-      void flush(batch)
+      void flush(batch, committed)
         .catch((err: unknown) => {
           for (const w of batch) w.reject(err)
         })
         .finally(() => {
-          inFlight--
-          pump()
-          if (inFlight === 0 && waiting.length === 0) {
+          committed()
+          unsettled--
+          if (unsettled === 0 && waiting.length === 0) {
             for (const f of onIdle) f()
             onIdle = []
           }
@@ -87,7 +108,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps) {
     }
   }
 
-  async function flush(batch: Waiting[]) {
+  async function flush(batch: Waiting[], committed: () => void) {
     // Redeliveries of one webhook within the batch: the first is stored, the rest share its row.
     const first = new Map<string, number>()
     const unique: Waiting[] = []
@@ -101,6 +122,8 @@ export function createWebhookInbox(deps: WebhookInboxDeps) {
       return i
     })
     const stored = await store(unique)
+    // The transaction is over: the next batch may start while this one is enqueued.
+    committed()
 
     const created = unique.flatMap((w, i) => {
       const r = stored[i]!
@@ -139,7 +162,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps) {
       if (closed) return Promise.reject(new Error('webhook inbox is closed'))
       return new Promise<InboxResult>((resolve, reject) => {
         waiting.push({ receipt, requestId, resolve, reject })
-        if (waiting.length >= maxBatch) pump()
+        if (waiting.length >= maxBatch || (inFlight > 0 && waiting.length >= parallelAt)) pump()
         else if (!scheduled) {
           // Deliveries read in the same turn of the event loop join the same batch.
           scheduled = true
@@ -155,7 +178,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps) {
     async close(): Promise<void> {
       closed = true
       pump()
-      if (inFlight === 0 && waiting.length === 0) return
+      if (unsettled === 0 && waiting.length === 0) return
       await new Promise<void>((resolve) => onIdle.push(resolve))
     },
   }
