@@ -173,6 +173,7 @@ async function snapshot(tenantId: string): Promise<Snapshot> {
       ['customer_order_stats', 'customer_id'],
       ['customer_daily_metrics', 'customer_id, day'],
       ['customer_refund_metrics', 'customer_id, order_day, refund_day'],
+      ['customer_spend_windows', 'customer_id, start_month'],
       ['daily_customer_metrics', 'day'],
     ] as const) {
       const { rows } = await c.query(
@@ -301,6 +302,7 @@ t.test('rollups kept by the writers equal a full recomputation', async (t) => {
   const incremental = await snapshot(tenantId)
   t.ok((incremental.customer_daily_metrics ?? []).length > 100, 'per-customer days are kept')
   t.ok((incremental.customer_refund_metrics ?? []).length > 0, 'per-customer refunds are kept')
+  t.ok((incremental.customer_spend_windows ?? []).length > 100, 'spend windows are kept')
   t.ok((incremental.daily_metrics ?? []).length > 50, 'the rollups hold data')
   await withTenant(tdb.db, tenantId, (trx) => rebuildAnalyticsRollups(trx, tenantId))
   const rebuilt = await snapshot(tenantId)
@@ -354,3 +356,173 @@ t.test('a changed shop zone rebuilds the rollups on the next read', async (t) =>
     ['Asia/Kolkata'],
   )
 })
+
+t.test(
+  'top customers from spend windows equal a plain computation where pruning matters',
+  async (t) => {
+    // Lifetime and window bounds far from range spend: big spenders outside the range (inside its
+    // four-month window, and before it), a tie at the k-th place, refunds in the range pushing
+    // customers down (and refunds after it that do not), odd negative amounts, cancelled and test
+    // orders with huge totals.
+    const from = '2026-05-10'
+    const to = '2026-07-20'
+    type O = {
+      id: number
+      customer: number
+      day: string
+      total: number
+      kind?: 'test' | 'cancelled'
+    }
+    type R = { order: number; day: string; amount: number }
+    const orders: O[] = []
+    const refunds: R[] = []
+    const r = rng(77)
+    let next = 1
+    const order = (customer: number, day: string, cents: number, kind?: O['kind']) => {
+      const o = { id: next++, customer, day, total: cents, kind }
+      orders.push(o)
+      return o
+    }
+    const dayIn = (a: string, span: number) => {
+      const d = new Date(Date.parse(`${a}T00:00:00Z`) + Math.floor(r() * span) * 86_400_000)
+      return d.toISOString().slice(0, 10)
+    }
+    // Ordinary customers 1-400: a few orders each over March-September.
+    for (let c = 1; c <= 400; c++)
+      for (let n = 0; n < 1 + Math.floor(r() * 4); n++)
+        order(c, dayIn('2026-03-01', 200), 500 + Math.floor(r() * 40_000))
+    // Whales 1001-1030: the highest caps and lifetimes, nothing in the range.
+    for (let c = 1001; c <= 1030; c++) {
+      order(c, '2026-05-02', 900_000 + c)
+      order(c, '2026-07-25', 800_000)
+      order(c, '2026-01-15', 2_000_000)
+    }
+    // A tie at the top: customers 2001-2006 with exactly 3000.00 each, only in the range.
+    for (let c = 2001; c <= 2006; c++) order(2001 + 2006 - c, '2026-06-01', 300_000)
+    // High gross in the range, pushed below the tie by a refund in the range.
+    const pushed = order(3001, '2026-06-10', 500_000)
+    refunds.push({ order: pushed.id, day: '2026-07-01', amount: 250_000 })
+    // A refund after the range does not lower the range.
+    const kept = order(3002, '2026-06-11', 310_000)
+    refunds.push({ order: kept.id, day: '2026-07-25', amount: 300_000 })
+    // A refund in the range of an order before it does not count either.
+    const early = order(3003, '2026-05-05', 400_000)
+    refunds.push({ order: early.id, day: '2026-06-01', amount: 400_000 })
+    order(3003, '2026-06-02', 290_000)
+    // Negative amounts: a negative refund raises net spend above the order's total.
+    const odd = order(3004, '2026-06-03', 200_000)
+    refunds.push({ order: odd.id, day: '2026-06-04', amount: -120_000 })
+    order(3005, '2026-06-05', 400_000)
+    order(3005, '2026-06-06', -150_000)
+    // Never counted.
+    order(3006, '2026-06-07', 9_000_000, 'test')
+    order(3007, '2026-06-08', 9_000_000, 'cancelled')
+    refunds.forEach((x, i) => Object.assign(x, { id: i + 1 }))
+
+    const tenantId = await withOwner(tdb.ownerUrl, async (c) => {
+      const id = await insertTenant(c, { zone: 'UTC' })
+      const money = (cents: number) => (cents / 100).toFixed(2)
+      for (const o of orders) {
+        const at = `${o.day}T12:00:00Z`
+        await c.query(
+          `INSERT INTO orders (tenant_id, id, name, customer_id, currency, total_price, processed_at,
+           created_at, updated_at, test, cancelled_at)
+         VALUES ($1, $2, $3, $4, 'USD', $5, $6, $6, $6, $7, $8)`,
+          [
+            id,
+            o.id,
+            `#${o.id}`,
+            o.customer,
+            money(o.total),
+            at,
+            o.kind === 'test',
+            o.kind === 'cancelled' ? at : null,
+          ],
+        )
+      }
+      for (const [i, x] of refunds.entries())
+        await c.query(
+          `INSERT INTO refunds (tenant_id, id, order_id, amount, created_at) VALUES ($1,$2,$3,$4,$5)`,
+          [id, i + 1, x.order, money(x.amount), `${x.day}T12:00:00Z`],
+        )
+      return id
+    })
+    await withTenant(tdb.db, tenantId, (trx) => rebuildAnalyticsRollups(trx, tenantId))
+
+    // Plain TypeScript: net spend in cents of the counted orders in the range, less their refunds
+    // in the range; ranked by net spend, then id.
+    const expected = (f: string, l: string, limit: number) => {
+      const inRange = (d: string) => d >= f && d <= l
+      const net = new Map<number, number>()
+      const byId = new Map(orders.map((o) => [o.id, o]))
+      for (const o of orders)
+        if (!o.kind && inRange(o.day)) net.set(o.customer, (net.get(o.customer) ?? 0) + o.total)
+      for (const x of refunds) {
+        const o = byId.get(x.order)!
+        if (!o.kind && inRange(o.day) && inRange(x.day))
+          net.set(o.customer, net.get(o.customer)! - x.amount)
+      }
+      return [...net]
+        .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+        .slice(0, limit)
+        .map(([id, cents]) => [String(id), (cents / 100).toFixed(2)])
+    }
+    const services = {
+      'default ranking': analytics,
+      'windows, seeds = limit': createAnalyticsService({
+        db: tdb.db,
+        ranking: {
+          scanMaxOrders: 150_000,
+          candidateBatch: 200,
+          windowSeeds: 1,
+          windowMaxCandidates: 20_000,
+        },
+      }),
+      'windows, 40 seeds': createAnalyticsService({
+        db: tdb.db,
+        ranking: {
+          scanMaxOrders: 150_000,
+          candidateBatch: 200,
+          windowSeeds: 40,
+          windowMaxCandidates: 20_000,
+        },
+      }),
+      'full scan': createAnalyticsService({
+        db: tdb.db,
+        ranking: {
+          scanMaxOrders: 1e9,
+          candidateBatch: 200,
+          windowSeeds: 0,
+          windowMaxCandidates: 0,
+        },
+      }),
+    }
+    const top = expected(from, to, 100)
+    t.same(
+      top.slice(0, 11).map((x) => x.join(' ')),
+      [
+        '3004 3200.00',
+        '3002 3100.00',
+        ...[2001, 2002, 2003, 2004, 2005, 2006].map((c) => `${c} 3000.00`),
+        '3003 2900.00',
+        '3001 2500.00',
+        '3005 2500.00',
+      ],
+      'the plain computation ranks the hand-made customers as intended',
+    )
+    for (const [name, service] of Object.entries(services))
+      for (const [f, l] of [
+        [from, to],
+        ['2026-06-01', '2026-06-30'],
+        ['2026-05-01', '2026-08-31'],
+      ])
+        for (const limit of [1, 3, 5, 7, 20, 100]) {
+          const got = await service.topCustomers(tenantId, { from: f, to: l, limit })
+          t.strictSame(
+            got.customers.map((c) => [c.customer_id, c.net_spend]),
+            expected(f!, l!, limit),
+            `${name}: ${f}..${l}, top ${limit}`,
+          )
+        }
+  },
+)

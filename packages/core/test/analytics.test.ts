@@ -34,7 +34,17 @@ const analytics = createAnalyticsService({ db: tdb.db })
 // The bounded top-customer search, forced on every range and in small steps.
 const bounded = createAnalyticsService({
   db: tdb.db,
-  ranking: { scanMaxOrders: 0, candidateBatch: 7 },
+  ranking: { scanMaxOrders: 0, candidateBatch: 7, windowSeeds: 0, windowMaxCandidates: 0 },
+})
+// The spend-window ranking with as few seeds as the limit.
+const windowed = createAnalyticsService({
+  db: tdb.db,
+  ranking: {
+    scanMaxOrders: 150_000,
+    candidateBatch: 200,
+    windowSeeds: 1,
+    windowMaxCandidates: 20_000,
+  },
 })
 const events = createEventsService({ db: tdb.db, now: () => new Date('2030-01-01T00:00:00Z') })
 
@@ -430,6 +440,11 @@ for (const shop of SHOPS) {
         viaBound.customers,
         expectedTopCustomers(s, from, to, limit),
         `top ${limit} customers by bounded search`,
+      )
+      t.strictSame(
+        (await windowed.topCustomers(s.tenantId, { from, to, limit })).customers,
+        expectedTopCustomers(s, from, to, limit),
+        `top ${limit} customers from spend windows`,
       )
     }
     const whole = { from: addDays(from, -200), to: addDays(to, 200), limit: 7 }

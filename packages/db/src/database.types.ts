@@ -120,6 +120,13 @@ export interface Customers {
   updatedAt: Timestamp;
 }
 
+export interface CustomerSpendWindows {
+  capUnits: Int8;
+  customerId: Int8;
+  startMonth: Timestamp;
+  tenantId: string;
+}
+
 export interface CustomEvents {
   bodyHash: string | null;
   customerId: Int8 | null;
@@ -359,6 +366,7 @@ export interface DB {
   customerOrderStats: CustomerOrderStats;
   customerRefundMetrics: CustomerRefundMetrics;
   customers: Customers;
+  customerSpendWindows: CustomerSpendWindows;
   customEvents: CustomEvents;
   dailyCustomerMetrics: DailyCustomerMetrics;
   dailyEventMetrics: DailyEventMetrics;

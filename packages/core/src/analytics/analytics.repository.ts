@@ -53,6 +53,9 @@ function dayFilter(col: RawBuilder<unknown>, zone: string, f: DayFilter) {
 
 const col = (name: string) => sql.ref<unknown>(name)
 
+/** Calendar months a customer_spend_windows row covers (its migration builds the same). */
+const WINDOW_MONTHS = 4
+
 /** Serialises rollup maintenance per tenant, so two writers never rebuild the same day at once. */
 export async function lockTenantRollups(trx: Tx, tenantId: string): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${'analytics:' + tenantId}, 0))`.execute(
@@ -256,6 +259,27 @@ export async function rebuildCustomerStats(
     JOIN refunds r ON r.tenant_id = o.tenant_id AND r.order_id = o.id
     WHERE o.tenant_id = ${tenantId} AND o.customer_id IS NOT NULL AND ${counted('o')} AND ${only}
     GROUP BY 2, 3, 4`.execute(trx)
+  // Per customer and local month M: a bound of net spend in any range inside [M, M + 4 months)
+  // (see rankByWindow): each counted order's total_price, at least 0, plus the negative parts
+  // of its refunds, summed over the four months, in 1/10000 of the currency unit rounded up.
+  await sql`DELETE FROM customer_spend_windows WHERE tenant_id = ${tenantId} AND ${only}`.execute(
+    trx,
+  )
+  await sql`
+    INSERT INTO customer_spend_windows (tenant_id, customer_id, start_month, cap_units)
+    SELECT ${tenantId}::uuid, customer_id, (month - k * interval '1 month')::date,
+      ceil(sum(cap) * 10000)::bigint
+    FROM (
+      SELECT o.customer_id, date_trunc('month', ${localDay(col('o.processed_at'), zone)})::date
+          AS month,
+        greatest(o.total_price, 0) + coalesce(sum(-r.amount), 0) AS cap
+      FROM orders o
+      LEFT JOIN refunds r ON r.tenant_id = o.tenant_id AND r.order_id = o.id AND r.amount < 0
+      WHERE o.tenant_id = ${tenantId} AND o.customer_id IS NOT NULL AND ${counted('o')}
+        AND ${only}
+      GROUP BY o.id, o.customer_id, o.processed_at, o.total_price
+    ) m, generate_series(0, ${WINDOW_MONTHS - 1}) k
+    GROUP BY 2, 3`.execute(trx)
 }
 
 /** The customers some orders belong to now (a write may move an order to another customer). */
@@ -559,8 +583,17 @@ export type RankingOptions = {
   scanMaxOrders: number
   /** Candidates examined per step of the bounded ranking. */
   candidateBatch: number
+  /** Seeds of the windowed ranking (highest window bounds first); 0 turns it off. */
+  windowSeeds: number
+  /** Candidates past which the windowed ranking gives way to the other two. */
+  windowMaxCandidates: number
 }
-export const DEFAULT_RANKING: RankingOptions = { scanMaxOrders: 150_000, candidateBatch: 200 }
+export const DEFAULT_RANKING: RankingOptions = {
+  scanMaxOrders: 150_000,
+  candidateBatch: 200,
+  windowSeeds: 100,
+  windowMaxCandidates: 20_000,
+}
 
 export type TopCustomerRow = Ranked & {
   email: string | null
@@ -569,11 +602,101 @@ export type TopCustomerRow = Ranked & {
   amountSpent: string | null
 }
 
+// The first day of the month of a date, and that month moved by n months (YYYY-MM-DD).
+const monthOf = (date: string, n = 0) => {
+  const d = new Date(`${date}T00:00:00Z`)
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + n, 1)).toISOString().slice(0, 10)
+}
+
+/** The full scan for ranges with few orders, else candidates by counted_gross (topCustomers). */
+async function rankByLifetime(
+  trx: Tx,
+  q: RangeQuery,
+  limit: number,
+  ranking: RankingOptions,
+): Promise<Ranked[]> {
+  const { rows: est } = await sql<{ n: number }>`
+    SELECT coalesce(sum(orders), 0)::int AS n FROM daily_metrics
+    WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date`.execute(trx)
+  if ((est[0]?.n ?? 0) <= ranking.scanMaxOrders) return rankCustomers(trx, q, null, limit)
+  let best: Ranked[] = []
+  let after: { gross: string; id: string } | null = null
+  for (;;) {
+    const cursor: ReturnType<typeof sql> =
+      after === null
+        ? sql`TRUE`
+        : sql`(counted_gross, customer_id) < (${after.gross}::numeric, ${after.id}::bigint)`
+    // Aliases differ from the columns: ORDER BY must sort the numbers, not their text.
+    const { rows: batch } = await sql<{ id: string; bound: string }>`
+      SELECT s.customer_id::text AS id, s.counted_gross::text AS bound
+      FROM customer_order_stats s
+      WHERE s.tenant_id = ${q.tenantId} AND ${cursor}
+      ORDER BY s.counted_gross DESC, s.customer_id DESC
+      LIMIT ${ranking.candidateBatch}`.execute(trx)
+    if (batch.length === 0) break
+    const found = await rankCustomers(
+      trx,
+      q,
+      batch.map((c) => c.id),
+      limit,
+    )
+    best = [...best, ...found].sort(byNet).slice(0, limit)
+    const last = batch.at(-1)!
+    after = { gross: last.bound, id: last.id }
+    const kth = best[limit - 1]
+    if (kth && units(kth.net) > units(last.bound)) break
+  }
+  return best
+}
+
 /**
- * Top customers by net spend in the range (see rankCustomers), ties by id. A range with many orders
- * is ranked without aggregating all of them: candidates come in order of counted_gross (every
- * counted order ever, an upper bound of any range's net spend) until the limit-th best net
- * spend found beats the next candidate's bound — the same answer as the full scan.
+ * Top customers of a range inside the spend window starting at its first month, or null when the
+ * window cannot settle it. A customer's net spend in the range is at most their cap for the
+ * window (customer_spend_windows, in the 1/10000 units of `units`). The seeds, the customers with the highest caps, give T, the
+ * limit-th best net spend among them; every customer with a cap below T has a net spend below T
+ * and cannot enter the top (nor tie with it), so the customers with a cap ≥ T, seeds included,
+ * hold the same top as the full scan.
+ */
+async function rankByWindow(
+  trx: Tx,
+  q: RangeQuery,
+  limit: number,
+  ranking: RankingOptions,
+): Promise<Ranked[] | null> {
+  const window = monthOf(q.from)
+  const { rows: seeds } = await sql<{ id: string }>`
+    SELECT customer_id::text AS id FROM customer_spend_windows
+    WHERE tenant_id = ${q.tenantId} AND start_month = ${window}::date
+    ORDER BY cap_units DESC, customer_id
+    LIMIT ${Math.max(limit, ranking.windowSeeds)}`.execute(trx)
+  const seeded = await rankCustomers(
+    trx,
+    q,
+    seeds.map((s) => s.id),
+    limit,
+  )
+  const kth = seeded[limit - 1]
+  if (!kth || units(kth.net) <= 0n) return null
+  const { rows: candidates } = await sql<{ id: string }>`
+    SELECT customer_id::text AS id FROM customer_spend_windows
+    WHERE tenant_id = ${q.tenantId} AND start_month = ${window}::date
+      AND cap_units >= ${String(units(kth.net))}::bigint
+    LIMIT ${ranking.windowMaxCandidates + 1}`.execute(trx)
+  if (candidates.length > ranking.windowMaxCandidates) return null
+  return rankCustomers(
+    trx,
+    q,
+    candidates.map((c) => c.id),
+    limit,
+  )
+}
+
+/**
+ * Top customers by net spend in the range (see rankCustomers), ties by id. A range inside four
+ * calendar months is ranked from the spend windows (rankByWindow). Otherwise a range with many
+ * orders is ranked without aggregating all of them: candidates come in order of counted_gross
+ * (every counted order ever, an upper bound of any range's net spend) until the limit-th best net
+ * spend found beats the next candidate's bound. Every way gives the same answer as the full scan.
  */
 export async function topCustomers(
   trx: Tx,
@@ -581,40 +704,10 @@ export async function topCustomers(
   limit: number,
   ranking: RankingOptions = DEFAULT_RANKING,
 ): Promise<TopCustomerRow[]> {
-  const { rows: est } = await sql<{ n: number }>`
-    SELECT coalesce(sum(orders), 0)::int AS n FROM daily_metrics
-    WHERE tenant_id = ${q.tenantId} AND day BETWEEN ${q.from}::date AND ${q.to}::date`.execute(trx)
-  let best: Ranked[]
-  if ((est[0]?.n ?? 0) <= ranking.scanMaxOrders) best = await rankCustomers(trx, q, null, limit)
-  else {
-    best = []
-    let after: { gross: string; id: string } | null = null
-    for (;;) {
-      const cursor: ReturnType<typeof sql> =
-        after === null
-          ? sql`TRUE`
-          : sql`(counted_gross, customer_id) < (${after.gross}::numeric, ${after.id}::bigint)`
-      // Aliases differ from the columns: ORDER BY must sort the numbers, not their text.
-      const { rows: batch } = await sql<{ id: string; bound: string }>`
-        SELECT s.customer_id::text AS id, s.counted_gross::text AS bound
-        FROM customer_order_stats s
-        WHERE s.tenant_id = ${q.tenantId} AND ${cursor}
-        ORDER BY s.counted_gross DESC, s.customer_id DESC
-        LIMIT ${ranking.candidateBatch}`.execute(trx)
-      if (batch.length === 0) break
-      const found = await rankCustomers(
-        trx,
-        q,
-        batch.map((c) => c.id),
-        limit,
-      )
-      best = [...best, ...found].sort(byNet).slice(0, limit)
-      const last = batch.at(-1)!
-      after = { gross: last.bound, id: last.id }
-      const kth = best[limit - 1]
-      if (kth && units(kth.net) > units(last.bound)) break
-    }
-  }
+  let best: Ranked[] | null = null
+  if (ranking.windowSeeds > 0 && q.to < monthOf(q.from, WINDOW_MONTHS))
+    best = await rankByWindow(trx, q, limit, ranking)
+  if (best === null) best = await rankByLifetime(trx, q, limit, ranking)
   if (best.length === 0) return []
   const { rows: people } = await sql<{
     id: string
