@@ -223,6 +223,11 @@ t.test('each broken invariant is reported', async (t) => {
       /resources: 40 Redis clients/,
     ],
     [
+      'a process that died by itself',
+      (e) => e.push({ type: 'crash', at: 50, process: 'api-1', code: 1, signal: null }),
+      /crash: api-1 exited by itself \(1\)/,
+    ],
+    [
       'no webhook at all',
       (e) => e.splice(0, e.length, ...e.filter((x) => x.type !== 'webhook')),
       /history: no webhook/,

@@ -117,6 +117,9 @@ export function checkHistory(events: readonly HistoryEvent[], obs: Observations)
     if (fin.redisClients > base.redisClients + k.redisClients)
       push('resources', `${fin.redisClients} Redis clients, baseline ${base.redisClients}`)
   }
+  // 7. No process died on its own.
+  for (const e of events)
+    if (e.type === 'crash') push('crash', `${e.process} exited by itself (${e.signal ?? e.code})`)
   return out
 }
 

@@ -3,14 +3,24 @@
 // services other tests use. Everything started here is stopped on teardown and, as a last resort,
 // when the test process exits.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 
-const PG_BIN = process.env.FAULT_PG_BIN ?? '/usr/lib/postgresql/15/bin'
+/** FAULT_PG_BIN, else the newest /usr/lib/postgresql/N/bin (Debian's layout). */
+function pgBin(): string {
+  if (process.env.FAULT_PG_BIN) return process.env.FAULT_PG_BIN
+  const root = '/usr/lib/postgresql'
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(path.join(root, v, 'bin', 'initdb')))
+        .sort((x, y) => Number(y) - Number(x))
+    : []
+  return path.join(root, versions[0] ?? '15', 'bin')
+}
 const MIGRATOR = fileURLToPath(new URL('../../packages/db/src/cli/main.ts', import.meta.url))
 export const RUNTIME_ROLE = 'xeno_app'
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -106,8 +116,8 @@ const asRoot = process.getuid?.() === 0
 /** Runs a Postgres binary as the postgres user when we are root (initdb refuses root). */
 const pgCmd = (bin: string, args: string[]): [string, string[]] =>
   asRoot
-    ? ['runuser', ['-u', 'postgres', '--', path.join(PG_BIN, bin), ...args]]
-    : [path.join(PG_BIN, bin), args]
+    ? ['runuser', ['-u', 'postgres', '--', path.join(pgBin(), bin), ...args]]
+    : [path.join(pgBin(), bin), args]
 
 export type PrivatePostgres = {
   port: number
@@ -128,8 +138,8 @@ export type PrivatePostgres = {
 
 /** initdb + start on a free port + the project's migrator (owner, then the runtime role). */
 export async function startPostgres(): Promise<PrivatePostgres> {
-  if (!existsSync(path.join(PG_BIN, 'initdb')))
-    throw new Error(`initdb not found in ${PG_BIN} (set FAULT_PG_BIN)`)
+  if (!existsSync(path.join(pgBin(), 'initdb')))
+    throw new Error(`initdb not found in ${pgBin()} (set FAULT_PG_BIN)`)
   const dir = mkdtempSync(path.join(tmpdir(), 'xeno-fault-pg-'))
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim())
@@ -158,8 +168,9 @@ export async function startPostgres(): Promise<PrivatePostgres> {
     `-p ${port}`,
     `-k ${dir}`,
     `-c listen_addresses=127.0.0.1`,
+    // fsync off is safe against a process crash (the kernel keeps the writes); asynchronous commit
+    // is not: `stop -m immediate` would lose acknowledged commits still in WAL buffers.
     '-c fsync=off',
-    '-c synchronous_commit=off',
     '-c full_page_writes=off',
     '-c max_connections=200',
     '-c shared_buffers=64MB',

@@ -51,6 +51,8 @@ export type HistoryEvent =
       pgConnections: Record<string, number>
       redisClients: number
     }
+  /** A process exit nobody asked for (no SIGKILL/SIGTERM from the test): a crash. */
+  | { type: 'crash'; at: number; process: string; code: number | null; signal: string | null }
   | { type: 'note'; at: number; text: string }
 
 /** Distributes Omit over the union members. */

@@ -150,6 +150,7 @@ export async function createStack(t: Test, o: StackOptions) {
   }
 
   const procs: Proc[] = []
+  const expected = new WeakSet<ChildProcess>()
   const makeProc = async (role: 'api' | 'worker', label: string): Promise<Proc> => {
     const port = await freePort()
     let child: ChildProcess | undefined
@@ -158,6 +159,7 @@ export async function createStack(t: Test, o: StackOptions) {
     const unhook = registerExitCleanup(() => child?.kill('SIGKILL'))
     cleanups.push(async () => {
       if (child && child.exitCode === null && child.signalCode === null) {
+        expected.add(child)
         child.kill('SIGCONT')
         child.kill('SIGKILL')
         await exit
@@ -189,7 +191,16 @@ export async function createStack(t: Test, o: StackOptions) {
         }
         c.stdout?.on('data', keep)
         c.stderr?.on('data', keep)
-        exit = new Promise((r) => c.once('exit', (code) => r(code)))
+        exit = new Promise((r) =>
+          c.once('exit', (code, sig) => {
+            // An exit nobody asked for is a finding: keep what the process said.
+            if (!expected.has(c)) {
+              history.record({ type: 'crash', process: label, code, signal: sig })
+              log(`${label} died unexpectedly (${sig ?? code}):\n${out.slice(-4000)}`)
+            }
+            r(code)
+          }),
+        )
         history.record({ type: 'note', text: `${label} started (pid ${c.pid})` })
         const url =
           role === 'api'
@@ -208,6 +219,7 @@ export async function createStack(t: Test, o: StackOptions) {
       },
       signal(sig) {
         history.record({ type: 'note', text: `${label} ${sig}` })
+        if (child && (sig === 'SIGKILL' || sig === 'SIGTERM')) expected.add(child)
         child?.kill(sig)
       },
       async kill() {
