@@ -425,8 +425,12 @@ export function createSyncRepository(db: Database) {
         }
         let deleted = 0
         if (v.deleteMissing) {
+          // Absent from the snapshot and either written before it began (our clock) or last
+          // changed in Shopify before Shopify started it (Shopify's clock): a row another writer
+          // stored during the snapshot, but that Shopify deleted before it, goes too.
           const d = await sql`UPDATE ${table} t SET deleted_at = ${v.snapshotAt}, synced_at = now()
-            WHERE t.tenant_id = ${tenantId} AND t.deleted_at IS NULL AND t.synced_at < ${v.snapshotAt}
+            WHERE t.tenant_id = ${tenantId} AND t.deleted_at IS NULL
+              AND (t.synced_at < ${v.snapshotAt} OR t.updated_at < ${v.cursorAt})
               AND NOT EXISTS (SELECT 1 FROM s_rows s WHERE s.id = t.id)`.execute(trx)
           deleted = Number(d.numAffectedRows ?? 0)
         }

@@ -452,15 +452,25 @@ export function createSyncService(deps: SyncServiceDeps) {
     let orders: OrderRow[] = []
     let lines: LineItemRow[] = []
     let refunds: RefundRow[] = []
+    // Double buffering: the next batch is parsed while Postgres stores the previous one (one
+    // statement at a time on the held connection; at most two batches in memory).
+    let inflight: Promise<void> = Promise.resolve()
     const flush = async () => {
-      if (resource === 'customers') await repo.stageCustomers(conn, customers)
-      else if (resource === 'products') await repo.stageProducts(conn, products)
-      else await repo.stageOrders(conn, orders, lines, refunds)
+      const batch = { customers, products, orders, lines, refunds }
       customers = []
       products = []
       orders = []
       lines = []
       refunds = []
+      await inflight
+      inflight =
+        resource === 'customers'
+          ? repo.stageCustomers(conn, batch.customers)
+          : resource === 'products'
+            ? repo.stageProducts(conn, batch.products)
+            : repo.stageOrders(conn, batch.orders, batch.lines, batch.refunds)
+      // Awaited by the next flush or at the end; never an unhandled rejection meanwhile.
+      inflight.catch(() => {})
     }
     let pending = 0
     for await (const obj of streamJsonl(url, { signal })) {
@@ -484,6 +494,7 @@ export function createSyncService(deps: SyncServiceDeps) {
       }
     }
     await flush()
+    await inflight
     return n
   }
 
