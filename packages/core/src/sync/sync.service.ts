@@ -411,7 +411,9 @@ export function createSyncService(deps: SyncServiceDeps) {
     await repo.createStage(conn, resource)
     let staged = 0
     try {
+      const t0 = performance.now()
       if (op.url) staged = await stream(conn, resource, op.url, signal)
+      const t1 = performance.now()
       const merged = await repo.mergeStage(conn, tenantId, resource, {
         snapshotAt,
         // Shopify's clock: the incremental sync continues from when the snapshot was taken.
@@ -419,13 +421,24 @@ export function createSyncService(deps: SyncServiceDeps) {
         runId,
         deleteMissing: true,
       })
-      log.info({ lines: staged, ...merged }, 'bulk result merged')
+      const t2 = performance.now()
       // A merge rewrites up to every order or customer: rebuild the analytics rollups once
       // rather than refreshing them row by row.
       if (resource === 'orders' || resource === 'customers')
         await withTenant(deps.db, tenantId, (trx) =>
           rebuildAnalyticsRollups(trx, tenantId, { statementTimeoutMs: 3_600_000 }),
         )
+      const ms = (a: number, b: number) => Math.round(b - a)
+      log.info(
+        {
+          lines: staged,
+          ...merged,
+          streamMs: ms(t0, t1),
+          mergeMs: ms(t1, t2),
+          rollupsMs: ms(t2, performance.now()),
+        },
+        'bulk result merged',
+      )
       return {
         status: 'done',
         mode,
