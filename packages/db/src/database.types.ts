@@ -102,6 +102,13 @@ export interface CustomerRefundMetrics {
   tenantId: string;
 }
 
+export interface CustomerReturnDays {
+  customers: number;
+  day: Timestamp;
+  prevDay: Timestamp;
+  tenantId: string;
+}
+
 export interface Customers {
   amountSpent: Generated<Numeric>;
   createdAt: Timestamp;
@@ -365,6 +372,7 @@ export interface DB {
   customerDailyMetrics: CustomerDailyMetrics;
   customerOrderStats: CustomerOrderStats;
   customerRefundMetrics: CustomerRefundMetrics;
+  customerReturnDays: CustomerReturnDays;
   customers: Customers;
   customerSpendWindows: CustomerSpendWindows;
   customEvents: CustomEvents;

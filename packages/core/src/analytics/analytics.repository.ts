@@ -230,10 +230,30 @@ export async function rebuildCustomerStats(
     FROM orders o
     WHERE o.tenant_id = ${tenantId} AND o.customer_id IS NOT NULL AND ${counted('o')} AND ${only}
     GROUP BY o.customer_id`.execute(trx)
-  // Per customer and local day: counted orders, their gross, the neighbouring order days.
-  await sql`DELETE FROM customer_daily_metrics WHERE tenant_id = ${tenantId} AND ${only}`.execute(
-    trx,
-  )
+  // Per customer and local day: counted orders, their gross, the neighbouring order days; and
+  // customer_return_days, the number of those rows per (day, prev_day), adjusted by the rows
+  // removed here and by the rows added (pairs whose count drops to zero are removed).
+  const returns = (sign: 1 | -1, rows: ReturnType<typeof sql>) => sql`
+    INSERT INTO customer_return_days (tenant_id, day, prev_day, customers)
+    SELECT ${tenantId}::uuid, day, prev_day, ${sign} * count(*)::int FROM ${rows} r
+    WHERE prev_day IS NOT NULL
+    GROUP BY 2, 3
+    ON CONFLICT (tenant_id, day, prev_day)
+      DO UPDATE SET customers = customer_return_days.customers + excluded.customers
+    RETURNING day::text AS day, prev_day::text AS prev_day`
+  let removed: { day: string; prevDay: string }[] = []
+  if (customerIds === 'all') {
+    await sql`DELETE FROM customer_return_days WHERE tenant_id = ${tenantId}`.execute(trx)
+    await sql`DELETE FROM customer_daily_metrics WHERE tenant_id = ${tenantId}`.execute(trx)
+  } else
+    removed = (
+      await sql<{ day: string; prevDay: string }>`
+        WITH gone AS (
+          DELETE FROM customer_daily_metrics WHERE tenant_id = ${tenantId} AND ${only}
+          RETURNING day, prev_day
+        )
+        ${returns(-1, sql`gone`)}`.execute(trx)
+    ).rows
   await sql`
     INSERT INTO customer_daily_metrics (tenant_id, customer_id, day, orders, gross_sales,
       prev_day, next_day)
@@ -247,6 +267,18 @@ export async function rebuildCustomerStats(
       GROUP BY 1, 2
     ) x
     WINDOW w AS (PARTITION BY customer_id ORDER BY day)`.execute(trx)
+  await sql`${returns(
+    1,
+    sql`(SELECT day, prev_day FROM customer_daily_metrics
+      WHERE tenant_id = ${tenantId} AND ${only})`,
+  )}`.execute(trx)
+  if (removed.length)
+    await sql`
+      DELETE FROM customer_return_days
+      WHERE tenant_id = ${tenantId} AND customers = 0
+        AND (day, prev_day) IN (
+          SELECT * FROM unnest(${removed.map((r) => r.day)}::date[],
+            ${removed.map((r) => r.prevDay)}::date[]))`.execute(trx)
   // Refunds of counted orders per customer, order day and refund day.
   await sql`DELETE FROM customer_refund_metrics WHERE tenant_id = ${tenantId} AND ${only}`.execute(
     trx,
@@ -511,11 +543,11 @@ export async function summaryTotals(
       FROM customer_daily_metrics
       WHERE tenant_id = ${tenantId} AND prev_day IS NULL AND ${inRange(p)}
     ) f,
-    -- a customer's first order day in the range after earlier orders
+    -- a customer's first order day in the range after earlier orders (customer_return_days
+    -- counts the customer_daily_metrics rows per day and previous order day)
     (
-      SELECT count(*)::int AS repeats FROM customer_daily_metrics
-      WHERE tenant_id = ${tenantId} AND prev_day IS NOT NULL AND prev_day < ${p.from}::date
-        AND ${inRange(p)}
+      SELECT coalesce(sum(customers), 0)::int AS repeats FROM customer_return_days
+      WHERE tenant_id = ${tenantId} AND prev_day < ${p.from}::date AND ${inRange(p)}
     ) rp`
   const { rows } = await sql<Totals & { k: string }>`
     ${figures(cur, 'c')}
