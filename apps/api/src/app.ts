@@ -113,6 +113,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>()
 
+  // A request in flight when close() starts keeps its keep-alive connection open once answered
+  // (Node closes idle connections only at that moment), holding close() — and a rolling
+  // restart — until the keep-alive timeout: close connections as they go idle until closed.
+  app.addHook('preClose', async () => {
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 100)
+    sweep.unref()
+    app.server.once('close', () => clearInterval(sweep))
+  })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandling(app)
