@@ -43,7 +43,7 @@ export function createWebhookReceiptRepository(db: Database) {
             topic: r.topic,
             apiVersion: r.apiVersion,
             triggeredAt: r.triggeredAt,
-            payload: sql`${r.payloadText}::jsonb`,
+            payload: sql`${r.payloadText}::json`,
             // When the enqueue is attempted (right after this commit); the sweeper re-checks
             // receipts still `received` once this is older than its threshold.
             enqueuedAt: sql`now()`,
@@ -97,7 +97,7 @@ export function createWebhookReceiptRepository(db: Database) {
                 topic: r.topic,
                 apiVersion: r.apiVersion,
                 triggeredAt: r.triggeredAt,
-                payload: sql`${r.payloadText}::jsonb`,
+                payload: sql`${r.payloadText}::json`,
                 enqueuedAt: sql`now()`,
               })),
             )
