@@ -4,6 +4,13 @@ import type { DB } from './database.types.ts'
 
 export type Database = Kysely<DB>
 export type Tx = Transaction<DB>
+/** The pg client under a held connection, for what Kysely cannot express (COPY FROM STDIN). */
+export type RawClient = pg.PoolClient
+
+// Each pool's clients by server process id: how a held Kysely connection finds its pg client.
+const clientsByDb = new WeakMap<Database, Map<number, pg.PoolClient>>()
+const pidOf = (client: pg.PoolClient): number | undefined =>
+  (client as unknown as { processID?: number }).processID
 
 export type CreateDbOptions = {
   url: string
@@ -30,11 +37,34 @@ export function createDb(options: CreateDbOptions): { db: Database; pool: pg.Poo
   // e.g. for advisory locks, between queries) whose server dies would emit an unhandled 'error'
   // and crash the process. Swallow it here; its next query rejects and the pool drops it.
   pool.on('connect', (client) => client.on('error', () => {}))
+  const clients = new Map<number, pg.PoolClient>()
+  pool.on('acquire', (client) => {
+    const pid = pidOf(client)
+    if (pid !== undefined) clients.set(pid, client)
+  })
+  pool.on('remove', (client) => {
+    const pid = pidOf(client)
+    if (pid !== undefined && clients.get(pid) === client) clients.delete(pid)
+  })
   const db = new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),
     plugins: [new CamelCasePlugin()],
   })
+  clientsByDb.set(db, clients)
   return { db, pool }
+}
+
+/**
+ * The pg client under `conn`, a connection held from `db` (`db.connection().execute`). Use it
+ * only between Kysely queries on that connection, never concurrently with one.
+ */
+export async function rawClientOf(db: Database, conn: Database): Promise<RawClient> {
+  const clients = clientsByDb.get(db)
+  if (!clients) throw new Error('rawClientOf: the database was not made by createDb')
+  const r = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(conn)
+  const client = clients.get(Number(r.rows[0]?.pid))
+  if (!client) throw new Error('rawClientOf: the connection is not one of this pool')
+  return client
 }
 
 /**

@@ -1,8 +1,15 @@
 /** Kysely database types generated from the migrated schema. */
 export type * from './database.types.ts'
 /** createDb, tenant/system transactions and health helpers. */
-export { createDb, withTenant, withSystem, pingDb, rlsBypassReason } from './create-db.ts'
-export type { Database, Tx, CreateDbOptions } from './create-db.ts'
+export {
+  createDb,
+  withTenant,
+  withSystem,
+  pingDb,
+  rlsBypassReason,
+  rawClientOf,
+} from './create-db.ts'
+export type { Database, Tx, CreateDbOptions, RawClient } from './create-db.ts'
 /** Migration runner used by the CLI and by AUTO_MIGRATE. */
 export { migrateToLatest, rollback, makeMigration } from './migrator.ts'
 export { sql } from 'kysely'

@@ -1,4 +1,15 @@
-import { sql, withSystem, withTenant, type Database, type Tx } from '@xeno/db'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { from as copyFrom } from 'pg-copy-streams'
+import {
+  rawClientOf,
+  sql,
+  withSystem,
+  withTenant,
+  type Database,
+  type RawClient,
+  type Tx,
+} from '@xeno/db'
 import type { CustomerRow, LineItemRow, OrderRow, ProductRow, RefundRow } from '@xeno/shopify'
 import {
   CUSTOMER_COLUMNS,
@@ -10,12 +21,19 @@ import {
   PRODUCT_COLUMNS,
   PRODUCT_UPDATE,
   REFUND_COLUMNS,
-  customerValues,
-  lineItemValues,
-  orderValues,
-  productValues,
-  refundValues,
 } from '../store/store.repository.ts'
+import {
+  CUSTOMER_COPY_COLUMNS,
+  LINE_ITEM_COPY_COLUMNS,
+  ORDER_COPY_COLUMNS,
+  PRODUCT_COPY_COLUMNS,
+  REFUND_COPY_COLUMNS,
+  customerLine,
+  lineItemLine,
+  orderLine,
+  productLine,
+  refundLine,
+} from './copy-text.ts'
 
 export type SyncResource = 'shop' | 'customers' | 'products' | 'orders'
 export type DataResource = Exclude<SyncResource, 'shop'>
@@ -48,8 +66,40 @@ export type HeldConnection = Database
 const LOCK_SINGLE_FLIGHT = 727_101
 const LOCK_TENANT_SLOT = 727_102
 
+// COPY data goes out in chunks of about this many characters (backpressure per chunk).
+const COPY_CHUNK = 64 * 1024
+
 /** All SQL on sync_checkpoints, sync_runs, the bulk staging tables and the sync locks. */
 export function createSyncRepository(db: Database) {
+  const clients = new WeakMap<HeldConnection, RawClient>()
+  /** COPY FROM STDIN of rows (text format) into a staging table on the held connection. */
+  async function copyIn<R>(
+    conn: HeldConnection,
+    table: string,
+    columns: string,
+    rows: readonly R[],
+    line: (r: R) => string,
+  ): Promise<void> {
+    if (!rows.length) return
+    let client = clients.get(conn)
+    if (!client) clients.set(conn, (client = await rawClientOf(db, conn)))
+    function* chunks() {
+      let s = ''
+      for (const r of rows) {
+        s += line(r)
+        if (s.length >= COPY_CHUNK) {
+          yield s
+          s = ''
+        }
+      }
+      if (s) yield s
+    }
+    await pipeline(
+      Readable.from(chunks(), { objectMode: false }),
+      client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)),
+    )
+  }
+
   const T =
     (tenantId: string) =>
     <R>(fn: (trx: Tx) => Promise<R>) =>
@@ -329,17 +379,12 @@ export function createSyncRepository(db: Database) {
       }
     },
 
+    // Staged with COPY FROM STDIN, one batch at a time (the caller bounds the batch).
     async stageCustomers(conn: HeldConnection, rows: CustomerRow[]): Promise<void> {
-      if (rows.length)
-        await sql`INSERT INTO s_rows (${CUSTOMER_COLUMNS}) SELECT * FROM ${customerValues(rows)} AS v`.execute(
-          conn,
-        )
+      await copyIn(conn, 's_rows', CUSTOMER_COPY_COLUMNS, rows, customerLine)
     },
     async stageProducts(conn: HeldConnection, rows: ProductRow[]): Promise<void> {
-      if (rows.length)
-        await sql`INSERT INTO s_rows (${PRODUCT_COLUMNS}) SELECT * FROM ${productValues(rows)} AS v`.execute(
-          conn,
-        )
+      await copyIn(conn, 's_rows', PRODUCT_COPY_COLUMNS, rows, productLine)
     },
     async stageOrders(
       conn: HeldConnection,
@@ -347,18 +392,9 @@ export function createSyncRepository(db: Database) {
       lines: LineItemRow[],
       refunds: RefundRow[],
     ): Promise<void> {
-      if (orders.length)
-        await sql`INSERT INTO s_rows (${ORDER_COLUMNS}) SELECT * FROM ${orderValues(orders)} AS v`.execute(
-          conn,
-        )
-      if (lines.length)
-        await sql`INSERT INTO s_lines (${LINE_ITEM_COLUMNS}) SELECT * FROM ${lineItemValues(lines)} AS v`.execute(
-          conn,
-        )
-      if (refunds.length)
-        await sql`INSERT INTO s_refunds (${REFUND_COLUMNS}) SELECT * FROM ${refundValues(refunds)} AS v`.execute(
-          conn,
-        )
+      await copyIn(conn, 's_rows', ORDER_COPY_COLUMNS, orders, orderLine)
+      await copyIn(conn, 's_lines', LINE_ITEM_COPY_COLUMNS, lines, lineItemLine)
+      await copyIn(conn, 's_refunds', REFUND_COPY_COLUMNS, refunds, refundLine)
     },
 
     /**
