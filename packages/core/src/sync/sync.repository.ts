@@ -414,6 +414,8 @@ export function createSyncRepository(db: Database) {
         // A million-row merge outlives the pool's per-statement limit; this one is bounded by
         // the snapshot's size, not by a runaway plan.
         await sql`SET LOCAL statement_timeout = '1h'`.execute(trx)
+        // The DISTINCT ON sorts of a 100k-order snapshot (tens of MB) otherwise spill to disk.
+        await sql`SET LOCAL work_mem = '64MB'`.execute(trx)
         await sql`CREATE INDEX ON s_rows (id)`.execute(trx)
         await sql`ANALYZE s_rows`.execute(trx)
         const table = sql.table(resource)
