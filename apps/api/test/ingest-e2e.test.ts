@@ -234,7 +234,9 @@ t.test(
     await worker!.exited
     fake.setFaults(domain, [])
     startWorker()
-    await waitDone(t2, ['orders'])
+    // The killed job comes back once BullMQ sees it stalled (lock + stall interval, up to a
+    // minute), then ~22 pages at the fake's 100 points/s (≈ 3 s a page): give it 5 minutes.
+    await waitDone(t2, ['orders'], 300_000)
     const snap = await dbSnapshot(h.ownerUrl, tenant.id)
     const truth = await truthSnapshot(fake.origin, domain)
     t.same(
