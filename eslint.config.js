@@ -18,7 +18,13 @@ const ENV_ALLOWED = [
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '.tap/**', 'packages/db/src/database.types.ts', 'coverage/**', '.tmp/**'],
+    ignores: [
+      '**/node_modules/**',
+      '.tap/**',
+      'packages/db/src/database.types.ts',
+      'coverage/**',
+      '.tmp/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
