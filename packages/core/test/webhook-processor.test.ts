@@ -42,15 +42,19 @@ async function setup(t: Test) {
     },
   })
   const deliver = async (topic: string, payloadText: string, triggeredAt: Date | null = null) => {
-    const r = await receipts.insert({
-      tenantId: tenant!.id,
-      webhookId: randomUUID(),
-      eventId: null,
-      topic,
-      apiVersion: '2026-07',
-      triggeredAt,
-      payloadText,
-    })
+    const r = (
+      await receipts.insertMany([
+        {
+          tenantId: tenant!.id,
+          webhookId: randomUUID(),
+          eventId: null,
+          topic,
+          apiVersion: '2026-07',
+          triggeredAt,
+          payloadText,
+        },
+      ])
+    )[0]!
     return { id: r.id, outcome: await processor.process(tenant!.id, r.id) }
   }
   return { tenantId: tenant!.id, q, deliver, processor, receipts, uninstalled }
@@ -234,15 +238,19 @@ t.test(
 
 t.test('a receipt that keeps failing ends failed with its error', async (t) => {
   const { q, receipts, processor, tenantId } = await setup(t)
-  const r = await receipts.insert({
-    tenantId,
-    webhookId: 'w1',
-    eventId: null,
-    topic: 'orders/create',
-    apiVersion: null,
-    triggeredAt: null,
-    payloadText: '{"id": 1}',
-  })
+  const r = (
+    await receipts.insertMany([
+      {
+        tenantId,
+        webhookId: 'w1',
+        eventId: null,
+        topic: 'orders/create',
+        apiVersion: null,
+        triggeredAt: null,
+        payloadText: '{"id": 1}',
+      },
+    ])
+  )[0]!
   const err = await processor.process(tenantId, r.id).catch((e: unknown) => e)
   t.ok(err instanceof Error, 'a malformed order payload throws')
   await processor.recordFailure(tenantId, r.id, err, false)

@@ -80,20 +80,6 @@ export async function upsertCustomers(
   return out
 }
 
-/** Customer rows as an unnest source (columns: CUSTOMER_COLUMNS). */
-export function customerValues(rows: CustomerRow[]) {
-  return sql`(SELECT u.id, u.email, u.first_name, u.last_name, u.phone, u.state,
-      ARRAY(SELECT jsonb_array_elements_text(u.tags::jsonb)) AS tags,
-      coalesce(u.n, 0) AS number_of_orders, coalesce(u.spent, 0) AS amount_spent,
-      u.created_at, u.updated_at
-    FROM unnest(${col(rows, 'id')}::bigint[], ${col(rows, 'email')}::text[],
-      ${col(rows, 'firstName')}::text[], ${col(rows, 'lastName')}::text[],
-      ${col(rows, 'phone')}::text[], ${col(rows, 'state')}::text[],
-      ${rows.map((r) => JSON.stringify(r.tags ?? []))}::text[],
-      ${col(rows, 'numberOfOrders')}::bigint[], ${col(rows, 'amountSpent')}::numeric[],
-      ${col(rows, 'createdAt')}::timestamptz[], ${col(rows, 'updatedAt')}::timestamptz[])
-      AS u(id, email, first_name, last_name, phone, state, tags, n, spent, created_at, updated_at))`
-}
 export const CUSTOMER_COLUMNS = sql.raw(`id, email, first_name, last_name, phone, state, tags,
   number_of_orders, amount_spent, created_at, updated_at`)
 export const CUSTOMER_UPDATE = sql.raw(`email = excluded.email, first_name = excluded.first_name,
@@ -102,13 +88,6 @@ export const CUSTOMER_UPDATE = sql.raw(`email = excluded.email, first_name = exc
   amount_spent = excluded.amount_spent, created_at = excluded.created_at,
   updated_at = excluded.updated_at, synced_at = now()`)
 
-export function productValues(rows: ProductRow[]) {
-  return sql`unnest(${col(rows, 'id')}::bigint[], ${col(rows, 'title')}::text[],
-      ${col(rows, 'handle')}::text[], ${col(rows, 'productType')}::text[],
-      ${col(rows, 'vendor')}::text[], ${col(rows, 'status')}::text[],
-      ${col(rows, 'createdAt')}::timestamptz[], ${col(rows, 'updatedAt')}::timestamptz[],
-      ${col(rows, 'publishedAt')}::timestamptz[])`
-}
 export const PRODUCT_COLUMNS = sql.raw(
   `id, title, handle, product_type, vendor, status, created_at, updated_at, published_at`,
 )

@@ -29,41 +29,6 @@ export type Receipt = {
 export function createWebhookReceiptRepository(db: Database) {
   return {
     /**
-     * Inserts the receipt unless this webhook id was seen for the tenant already.
-     * Returns the receipt id and whether it is new.
-     */
-    async insert(r: NewReceipt): Promise<{ id: string; created: boolean; status: ReceiptStatus }> {
-      return withTenant(db, r.tenantId, async (trx) => {
-        const inserted = await trx
-          .insertInto('webhookReceipts')
-          .values({
-            tenantId: r.tenantId,
-            webhookId: r.webhookId,
-            eventId: r.eventId,
-            topic: r.topic,
-            apiVersion: r.apiVersion,
-            triggeredAt: r.triggeredAt,
-            payload: sql`${r.payloadText}::json`,
-            // When the enqueue is attempted (right after this commit); the sweeper re-checks
-            // receipts still `received` once this is older than its threshold.
-            enqueuedAt: sql`now()`,
-          })
-          .onConflict((oc) => oc.columns(['tenantId', 'webhookId']).doNothing())
-          .returning(['id', 'status'])
-          .executeTakeFirst()
-        if (inserted)
-          return { id: inserted.id, created: true, status: inserted.status as ReceiptStatus }
-        const existing = await trx
-          .selectFrom('webhookReceipts')
-          .select(['id', 'status'])
-          .where('tenantId', '=', r.tenantId)
-          .where('webhookId', '=', r.webhookId)
-          .executeTakeFirstOrThrow()
-        return { id: existing.id, created: false, status: existing.status as ReceiptStatus }
-      })
-    },
-
-    /**
      * Group commit of the intake: inserts many receipts (of any tenants) in ONE transaction, each
      * unless its webhook id was seen for its tenant already. Rows are written per tenant with
      * app.tenant_id set to that tenant, so RLS checks every row as for a single insert; no
