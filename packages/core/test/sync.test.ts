@@ -158,13 +158,10 @@ t.test(
     // deleted the order, a late webhook) stored the row after the snapshot began; it last changed
     // in Shopify before the snapshot, and the snapshot lacks it: deleted, not kept a day longer.
     s.store.deleteOrder(ids[4]!)
-    const owner = new pg.Client({ connectionString: s.tdb.ownerUrl })
-    await owner.connect()
-    await owner.query(
+    await s.tdb.ownerQuery(
       `UPDATE orders SET synced_at = now() + interval '1 hour' WHERE tenant_id = $1 AND id = $2`,
       [s.tenantId, ids[4]],
     )
-    await owner.end()
     // (customers too: Shopify's order count and amount spent of its customer changed)
     for (const r of ['orders', 'customers'] as const)
       t.equal((await s.sync.run(s.tenantId, r, 'reconcile')).status, 'done')

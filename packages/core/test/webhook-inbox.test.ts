@@ -3,7 +3,6 @@
 // own tenant, and a failed transaction acknowledges none of its deliveries.
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
-import pg from 'pg'
 import { createTestDatabase } from '@xeno/db/testing'
 import { withTenant } from '@xeno/db'
 import { createLogger } from '@xeno/logger'
@@ -24,11 +23,7 @@ const SECRET = 'inbox-secret'
 async function setup(t: Test) {
   const tdb = await createTestDatabase()
   t.teardown(tdb.close)
-  const owner = new pg.Client({ connectionString: tdb.ownerUrl })
-  await owner.connect()
-  t.teardown(() => owner.end())
-  const q = async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) =>
-    (await owner.query<T>(text, params)).rows
+  const q = tdb.ownerQuery
   const tenant = async (shop: string) =>
     (
       await q<{ id: string }>(

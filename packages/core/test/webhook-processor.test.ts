@@ -3,7 +3,6 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomUUID } from 'node:crypto'
-import pg from 'pg'
 import { createTestDatabase } from '@xeno/db/testing'
 import { createLogger } from '@xeno/logger'
 import { createComplianceRepository } from '../src/webhooks/compliance.repository.ts'
@@ -22,11 +21,7 @@ const sample = (file: string) => fs.readFile(path.join(samples, file), 'utf8')
 async function setup(t: Test) {
   const tdb = await createTestDatabase()
   t.teardown(tdb.close)
-  const owner = new pg.Client({ connectionString: tdb.ownerUrl })
-  await owner.connect()
-  t.teardown(() => owner.end())
-  const q = async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) =>
-    (await owner.query<T>(text, params)).rows
+  const q = tdb.ownerQuery
   const [tenant] = await q<{ id: string }>(
     `INSERT INTO tenants (shop_domain, status) VALUES ('fake-store-1.myshopify.com', 'active') RETURNING id`,
   )

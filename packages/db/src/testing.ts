@@ -79,6 +79,8 @@ export type TestDatabase = {
   appUrl: string
   /** The app's Kysely instance (runtime role, camelCase). */
   db: Database
+  /** A query as the owner (bypasses RLS): seeding and assertions across tenants. */
+  ownerQuery: <T extends pg.QueryResultRow>(text: string, params?: unknown[]) => Promise<T[]>
   close: () => Promise<void>
 }
 
@@ -90,15 +92,22 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const ownerUrl = withDatabase(testAdminUrl(), name)
   const appUrl = withDatabase(testAdminUrl(), name, TEST_RUNTIME_ROLE, TEST_RUNTIME_ROLE)
   const { db } = createDb({ url: appUrl, applicationName: 'xeno-test', poolMax: 5 })
+  // One owner connection, opened on first use.
+  let owner: pg.Pool | undefined
   let closed = false
   return {
     name,
     ownerUrl,
     appUrl,
     db,
+    ownerQuery: async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) => {
+      owner ??= new pg.Pool({ connectionString: ownerUrl, max: 1 })
+      return (await owner.query<T>(text, params)).rows
+    },
     close: async () => {
       if (closed) return
       closed = true
+      await owner?.end()
       await db.destroy()
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
     },

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import pg from 'pg'
 import type { Test } from 'tap'
 import { createTestDatabase, type TestDatabase } from '@xeno/db/testing'
 import { createLogger } from '@xeno/logger'
@@ -66,13 +65,10 @@ export async function syncHarness(
     const domain = `s${randomBytes(4).toString('hex')}.myshopify.com`
     const shop = fake.createShop({ domain, seed: 7, ...params })
     const tenantId = randomUUID()
-    const owner = new pg.Client({ connectionString: tdb.ownerUrl })
-    await owner.connect()
-    await owner.query(`INSERT INTO tenants (id, shop_domain, status) VALUES ($1, $2, 'active')`, [
-      tenantId,
-      domain,
-    ])
-    await owner.end()
+    await tdb.ownerQuery(
+      `INSERT INTO tenants (id, shop_domain, status) VALUES ($1, $2, 'active')`,
+      [tenantId, domain],
+    )
     await access.storeGrant(tenantId, {
       accessToken: shop.accessToken,
       scope: shop.scope,
@@ -88,15 +84,7 @@ export async function syncHarness(
     return { domain, shop, tenantId, check, store: fake.shop(domain) }
   }
 
-  const ownerQuery = async <R extends pg.QueryResultRow>(text: string, params: unknown[] = []) => {
-    const c = new pg.Client({ connectionString: tdb.ownerUrl })
-    await c.connect()
-    try {
-      return (await c.query<R>(text, params)).rows
-    } finally {
-      await c.end()
-    }
-  }
+  const ownerQuery = tdb.ownerQuery
 
   return { tdb, fake, admin, access, sync, tenant, refreshes, stopped, ownerQuery }
 }
