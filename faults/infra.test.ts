@@ -31,25 +31,40 @@ t.test('Redis and Postgres crashes, killed backends, latency and black holes', a
       await load
     }
   }
+  // Under load: `leadMs`, then the fault (stop, 3 s down, start), then 2 s to settle. Returns
+  // the fake's clock when the service went down and came back.
+  const outage = async (
+    name: string,
+    leadMs: number,
+    stop: () => Promise<void>,
+    start: () => Promise<void>,
+  ) => {
+    const window = { down: 0, up: 0 }
+    await loadWhile(async () => {
+      await sleep(leadMs)
+      s.fault(name, 'inject')
+      window.down = s.fake.clock.now()
+      await stop()
+      await sleep(3_000)
+      await start()
+      window.up = s.fake.clock.now()
+      s.fault(name, 'heal')
+      await sleep(2_000)
+    })
+    return window
+  }
 
   // 1. Redis SIGKILLed while syncs and webhooks run; restarted empty 3 s later.
   s.touchOrders(a.shop, 60)
   await sleep(2_500)
   s.fake.setFaults(a.shop, [{ kind: 'latency', latencyMs: 100, rate: 1 }])
   await s.ingest(a, { resources: ['orders'] })
-  let down = 0
-  let up = 0
-  await loadWhile(async () => {
-    await sleep(1_500)
-    s.fault('redis-sigkill', 'inject')
-    down = s.fake.clock.now()
-    await s.redis.kill()
-    await sleep(3_000)
-    await s.redis.start()
-    up = s.fake.clock.now()
-    s.fault('redis-sigkill', 'heal')
-    await sleep(2_000)
-  })
+  const { down, up } = await outage(
+    'redis-sigkill',
+    1_500,
+    () => s.redis.kill(),
+    () => s.redis.start(),
+  )
   s.fake.setFaults(a.shop, [])
   await s.fake.webhooks.idle()
   const whileDown = attemptsBetween(down, up)
@@ -70,19 +85,12 @@ t.test('Redis and Postgres crashes, killed backends, latency and black holes', a
   s.touchOrders(b.shop, 60)
   await sleep(2_500)
   await s.ingest(b, { resources: ['orders', 'customers'] })
-  let pgDown = 0
-  let pgUp = 0
-  await loadWhile(async () => {
-    await sleep(1_000)
-    s.fault('postgres-immediate-stop', 'inject')
-    pgDown = s.fake.clock.now()
-    await s.pg.crash()
-    await sleep(3_000)
-    await s.pg.start()
-    pgUp = s.fake.clock.now()
-    s.fault('postgres-immediate-stop', 'heal')
-    await sleep(2_000)
-  })
+  const { down: pgDown, up: pgUp } = await outage(
+    'postgres-immediate-stop',
+    1_000,
+    () => s.pg.crash(),
+    () => s.pg.start(),
+  )
   await s.fake.webhooks.idle()
   const pgWindow = attemptsBetween(pgDown, pgUp)
   t.ok(
