@@ -3,6 +3,7 @@
 // BigInt cents for money. Nothing here shares SQL with packages/core/src/analytics.
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
+import { DEFAULT_RANKING, type RankingOptions } from '../src/analytics/analytics.repository.ts'
 import {
   generateCustomer,
   generateOrder,
@@ -35,6 +36,9 @@ export function rng(seed: number) {
 }
 
 export const cents = (n: number) => (n / 100).toFixed(2)
+
+/** The spend-window ranking of top customers with as few seeds as the limit (the hardest case). */
+export const FEWEST_SEEDS: RankingOptions = { ...DEFAULT_RANKING, windowSeeds: 1 }
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 export async function withOwner<T>(ownerUrl: string, fn: (c: pg.Client) => Promise<T>) {

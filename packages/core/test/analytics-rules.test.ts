@@ -18,6 +18,7 @@ import {
   insertTenant,
   rng,
   withOwner,
+  FEWEST_SEEDS,
 } from './analytics-fixtures.ts'
 
 const tdb = await createTestDatabase()
@@ -471,15 +472,7 @@ t.test(
     }
     const services = {
       'default ranking': analytics,
-      'windows, seeds = limit': createAnalyticsService({
-        db: tdb.db,
-        ranking: {
-          scanMaxOrders: 150_000,
-          candidateBatch: 200,
-          windowSeeds: 1,
-          windowMaxCandidates: 20_000,
-        },
-      }),
+      'windows, seeds = limit': createAnalyticsService({ db: tdb.db, ranking: FEWEST_SEEDS }),
       'windows, 40 seeds': createAnalyticsService({
         db: tdb.db,
         ranking: {

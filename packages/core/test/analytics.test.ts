@@ -26,6 +26,7 @@ import {
   withOwner,
   type Gran,
   type Seeded,
+  FEWEST_SEEDS,
 } from './analytics-fixtures.ts'
 
 const tdb = await createTestDatabase()
@@ -37,15 +38,7 @@ const bounded = createAnalyticsService({
   ranking: { scanMaxOrders: 0, candidateBatch: 7, windowSeeds: 0, windowMaxCandidates: 0 },
 })
 // The spend-window ranking with as few seeds as the limit.
-const windowed = createAnalyticsService({
-  db: tdb.db,
-  ranking: {
-    scanMaxOrders: 150_000,
-    candidateBatch: 200,
-    windowSeeds: 1,
-    windowMaxCandidates: 20_000,
-  },
-})
+const windowed = createAnalyticsService({ db: tdb.db, ranking: FEWEST_SEEDS })
 const events = createEventsService({ db: tdb.db, now: () => new Date('2030-01-01T00:00:00Z') })
 
 const SHOPS = [
