@@ -1,4 +1,12 @@
-import { CamelCasePlugin, Kysely, PostgresDialect, sql, type Transaction } from 'kysely'
+import {
+  CamelCasePlugin,
+  Kysely,
+  PostgresDialect,
+  sql,
+  type CompiledQuery,
+  type Transaction,
+  type UnknownRow,
+} from 'kysely'
 import pg from 'pg'
 import type { DB } from './database.types.ts'
 
@@ -7,8 +15,14 @@ export type Tx = Transaction<DB>
 /** The pg client under a held connection, for what Kysely cannot express (COPY FROM STDIN). */
 export type RawClient = pg.PoolClient
 
-// Each pool's clients by server process id: how a held Kysely connection finds its pg client.
-const clientsByDb = new WeakMap<Database, Map<number, pg.PoolClient>>()
+// What createDb keeps beside each Kysely instance: its pool, the pool's clients by server process
+// id (how a held Kysely connection finds its pg client) and the camelCase plugin.
+type DbInternals = {
+  pool: pg.Pool
+  clients: Map<number, pg.PoolClient>
+  camelCase: CamelCasePlugin
+}
+const internalsOf = new WeakMap<Database, DbInternals>()
 const pidOf = (client: pg.PoolClient): number | undefined =>
   (client as unknown as { processID?: number }).processID
 
@@ -46,11 +60,9 @@ export function createDb(options: CreateDbOptions): { db: Database; pool: pg.Poo
     const pid = pidOf(client)
     if (pid !== undefined && clients.get(pid) === client) clients.delete(pid)
   })
-  const db = new Kysely<DB>({
-    dialect: new PostgresDialect({ pool }),
-    plugins: [new CamelCasePlugin()],
-  })
-  clientsByDb.set(db, clients)
+  const camelCase = new CamelCasePlugin()
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [camelCase] })
+  internalsOf.set(db, { pool, clients, camelCase })
   return { db, pool }
 }
 
@@ -59,12 +71,76 @@ export function createDb(options: CreateDbOptions): { db: Database; pool: pg.Poo
  * only between Kysely queries on that connection, never concurrently with one.
  */
 export async function rawClientOf(db: Database, conn: Database): Promise<RawClient> {
-  const clients = clientsByDb.get(db)
+  const clients = internalsOf.get(db)?.clients
   if (!clients) throw new Error('rawClientOf: the database was not made by createDb')
   const r = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(conn)
   const client = clients.get(Number(r.rows[0]?.pid))
   if (!client) throw new Error('rawClientOf: the connection is not one of this pool')
   return client
+}
+
+/** pg's answer when a statement follows a failed one in the same transaction. */
+const IN_FAILED_TRANSACTION = '25P02'
+
+/**
+ * Runs statements as ONE transaction in ONE round trip: BEGIN, the statements and COMMIT are
+ * written to the server together (pg's pipeline mode) instead of each waiting for the previous
+ * answer. Under load every round trip also waits for a turn of the event loop, so a four-step
+ * transaction (BEGIN, set_config, INSERT, COMMIT) spends most of its time between steps; this is
+ * for hot paths whose statements do not depend on each other's results (the webhook inbox).
+ * Resolves after the commit with each statement's rows, camelCased as Kysely would; if any
+ * statement fails, the server rolls the whole transaction back and this rejects with that
+ * statement's error.
+ */
+export async function pipelinedTransaction(
+  db: Database,
+  statements: readonly CompiledQuery[],
+): Promise<UnknownRow[][]> {
+  const internals = internalsOf.get(db)
+  if (!internals) throw new Error('pipelinedTransaction: the database was not made by createDb')
+  const client = await internals.pool.connect()
+  // Pipeline mode is a per-client flag pg reads whenever it sends queued queries; the client is
+  // idle while checked out here, and goes back to the pool in ordinary mode.
+  const mode = client as unknown as { pipeline: boolean }
+  mode.pipeline = true
+  let broken: Error | undefined
+  try {
+    const sent = [
+      client.query('BEGIN'),
+      ...statements.map((s) => client.query(s.sql, s.parameters as unknown[])),
+      client.query('COMMIT'),
+    ]
+    const settled = await Promise.allSettled(sent)
+    const commit = settled[settled.length - 1]!
+    if (commit.status === 'rejected') {
+      // No answer to COMMIT: the connection itself failed; the pool must not reuse it.
+      broken = commit.reason as Error
+      throw broken
+    }
+    const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []))
+    if (failures.length) {
+      // The first real error, not the "transaction is aborted" answers of the statements after it.
+      throw (
+        failures.find((e) => (e as { code?: string }).code !== IN_FAILED_TRANSACTION) ??
+        failures[0]!
+      )
+    }
+    // A COMMIT of a failed transaction answers ROLLBACK; failures above cover it, this guards.
+    if (commit.value.command !== 'COMMIT') throw new Error('the transaction was rolled back')
+    return await Promise.all(
+      statements.map(async (s, i) => {
+        const result = settled[i + 1] as PromiseFulfilledResult<pg.QueryResult<UnknownRow>>
+        const { rows } = await internals.camelCase.transformResult({
+          queryId: s.queryId,
+          result: { rows: result.value.rows },
+        })
+        return rows
+      }),
+    )
+  } finally {
+    mode.pipeline = false
+    client.release(broken)
+  }
 }
 
 /**

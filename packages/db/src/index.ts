@@ -8,6 +8,7 @@ export {
   pingDb,
   rlsBypassReason,
   rawClientOf,
+  pipelinedTransaction,
 } from './create-db.ts'
 export type { Database, Tx, CreateDbOptions, RawClient } from './create-db.ts'
 /** Migration runner used by the CLI and by AUTO_MIGRATE. */

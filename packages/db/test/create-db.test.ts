@@ -1,10 +1,11 @@
 // A held (checked-out) connection whose backend dies between queries must not crash the process
 // with an unhandled 'error' event (found by the fault suite: `pg_ctl stop -m immediate` killed
 // every worker holding its single-flight connection); its next query fails, the pool recovers.
+import type { Socket } from 'node:net'
 import t from 'tap'
 import pg from 'pg'
 import { sql } from 'kysely'
-import { createDb } from '../src/index.ts'
+import { createDb, pipelinedTransaction, rawClientOf } from '../src/index.ts'
 import { createTestDatabase } from '../src/testing.ts'
 
 t.test(
@@ -38,3 +39,118 @@ t.test(
     t.equal(rows[0]!.one, 1, 'the pool hands out a fresh connection afterwards')
   },
 )
+
+t.test(
+  'pipelinedTransaction: one transaction, one round trip, rolled back as a whole',
+  async (t) => {
+    const tdb = await createTestDatabase()
+    t.teardown(() => tdb.close())
+    // One connection: every call below reuses the same client, so its mode and state carry over.
+    const { db } = createDb({ url: tdb.appUrl, applicationName: 'xeno-pipeline-test', poolMax: 1 })
+    t.teardown(() => db.destroy())
+    const [tenant] = await tdb.ownerQuery<{ id: string }>(
+      `INSERT INTO tenants (shop_domain, status) VALUES ('pipe.myshopify.com', 'active') RETURNING id`,
+    )
+    const tenantId = tenant!.id
+    const setTenant = sql`SELECT set_config('app.tenant_id', ${tenantId}, true)`.compile(db)
+    const insertEvent = (name: string) =>
+      db
+        .insertInto('customEvents')
+        .values({ tenantId, eventType: name, occurredAt: new Date() })
+        .returning(['eventType', 'tenantId'])
+        .compile()
+
+    // Every statement is written before the first answer is read: one round trip.
+    const events: string[] = []
+    const socket = await db.connection().execute(async (conn) => {
+      const raw = await rawClientOf(db, conn)
+      return (raw as unknown as { connection: { stream: Socket } }).connection.stream
+    })
+    const write = socket.write.bind(socket)
+    socket.write = ((...a: Parameters<typeof write>) => (
+      events.push('write'),
+      write(...a)
+    )) as typeof socket.write
+    const onData = () => events.push('read')
+    socket.on('data', onData)
+    t.teardown(() => socket.off('data', onData))
+    const results = await pipelinedTransaction(db, [
+      setTenant,
+      insertEvent('first'),
+      insertEvent('second'),
+      sql`SELECT current_setting('app.tenant_id') AS tenant_id`.compile(db),
+    ])
+    t.same(
+      results[1],
+      [{ eventType: 'first', tenantId }],
+      "each statement's rows, camelCased like Kysely's",
+    )
+    t.same(results[3], [{ tenantId }], 'statements run in order inside the transaction')
+    const firstRead = events.indexOf('read')
+    t.ok(firstRead > 0, 'the server answered')
+    t.notOk(events.slice(firstRead).includes('write'), 'nothing was written after the first answer')
+    const names = async () =>
+      (
+        await tdb.ownerQuery<{ event_type: string }>(
+          'SELECT event_type FROM custom_events ORDER BY event_type',
+        )
+      ).map((r) => r.event_type)
+    t.same(await names(), ['first', 'second'], 'committed')
+
+    // A failing statement in the middle: nothing of the transaction stays, and the error is the
+    // statement's own, not the "transaction is aborted" answers of the ones after it.
+    const err = await pipelinedTransaction(db, [
+      setTenant,
+      insertEvent('third'),
+      sql`SELECT 'not json'::json`.compile(db),
+      insertEvent('fourth'),
+    ]).then(
+      () => ({ code: 'committed' }),
+      (e: unknown) => e as { code?: string },
+    )
+    t.equal(err.code, '22P02', 'rejects with the failing statement error')
+    t.same(await names(), ['first', 'second'], 'rolled back as a whole')
+
+    // Without app.tenant_id, RLS refuses the row: set_config was local to the transaction.
+    const refused = await pipelinedTransaction(db, [insertEvent('fifth')]).then(
+      () => ({ code: 'committed' }),
+      (e: unknown) => e as { code?: string },
+    )
+    t.equal(refused.code, '42501', 'the tenant setting did not outlive its transaction')
+
+    // The same client afterwards: ordinary mode, no transaction left open.
+    const { rows } = await sql<{
+      open: boolean
+    }>`SELECT now() <> statement_timestamp() AS open`.execute(db)
+    t.equal(rows[0]!.open, false, 'the next query runs outside any transaction')
+    const out = await db.connection().execute(async (conn) => {
+      const raw = await rawClientOf(db, conn)
+      return (raw as unknown as { pipeline: boolean }).pipeline
+    })
+    t.equal(out, false, 'the client went back to the pool out of pipeline mode')
+  },
+)
+
+t.test('pipelinedTransaction: a connection lost mid-way is not reused', async (t) => {
+  const tdb = await createTestDatabase()
+  t.teardown(() => tdb.close())
+  const { db } = createDb({ url: tdb.appUrl, applicationName: 'xeno-pipeline-kill', poolMax: 1 })
+  t.teardown(() => db.destroy())
+  const err = await pipelinedTransaction(db, [
+    sql`SELECT pg_sleep(0.2)`.compile(db),
+    sql`SELECT 1`.compile(db),
+  ]).catch((e: unknown) => e as Error)
+  t.notOk(err instanceof Error, 'a healthy pipeline commits')
+  const killed = pipelinedTransaction(db, [
+    sql`SELECT pg_sleep(2)`.compile(db),
+    sql`SELECT 1`.compile(db),
+  ]).catch((e: unknown) => e as Error)
+  await new Promise((r) => setTimeout(r, 300))
+  await tdb.ownerQuery(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE application_name = 'xeno-pipeline-kill' AND pid <> pg_backend_pid()`,
+  )
+  t.ok((await killed) instanceof Error, 'the transaction fails')
+  const { rows } = await sql<{ one: number }>`SELECT 1 AS one`.execute(db)
+  t.equal(rows[0]!.one, 1, 'the pool hands out a fresh connection afterwards')
+})

@@ -1,4 +1,4 @@
-import { sql, withSystem, withTenant, type Database, type Tx } from '@xeno/db'
+import { pipelinedTransaction, sql, withSystem, withTenant, type Database, type Tx } from '@xeno/db'
 
 export type NewReceipt = {
   tenantId: string
@@ -32,8 +32,10 @@ export function createWebhookReceiptRepository(db: Database) {
      * Group commit of the intake: inserts many receipts (of any tenants) in ONE transaction, each
      * unless its webhook id was seen for its tenant already. Rows are written per tenant with
      * app.tenant_id set to that tenant, so RLS checks every row as for a single insert; no
-     * system scope is needed. Input must hold each (tenant, webhook id) once. Resolves after the
-     * commit, with one answer per input row, in input order; throws (nothing stored) otherwise.
+     * system scope is needed. The whole transaction is one round trip (pipelinedTransaction);
+     * only receipts already stored take a second one, after the commit, to read their ids.
+     * Input must hold each (tenant, webhook id) once. Resolves after the commit, with one answer
+     * per input row, in input order; throws (nothing stored) otherwise.
      */
     async insertMany(rows: readonly NewReceipt[]): Promise<{ id: string; created: boolean }[]> {
       const byTenant = new Map<string, number[]>()
@@ -44,15 +46,16 @@ export function createWebhookReceiptRepository(db: Database) {
       })
       const out = new Array<{ id: string; created: boolean }>(rows.length)
       if (rows.length === 0) return out
-      await db.transaction().execute(async (trx) => {
-        for (const [tenantId, indexes] of byTenant) {
-          await sql`SELECT set_config('app.tenant_id', ${tenantId}, true)`.execute(trx)
-          // One lock order for every writer (webhook id), so two API processes inserting the
-          // same redeliveries cannot deadlock on the unique index.
-          const group = indexes
-            .map((i) => rows[i]!)
-            .sort((a, b) => (a.webhookId < b.webhookId ? -1 : a.webhookId > b.webhookId ? 1 : 0))
-          const inserted = await trx
+      const groups = [...byTenant]
+      const statements = groups.flatMap(([tenantId, indexes]) => {
+        // One lock order for every writer (webhook id), so two API processes inserting the
+        // same redeliveries cannot deadlock on the unique index.
+        const group = indexes
+          .map((i) => rows[i]!)
+          .sort((a, b) => (a.webhookId < b.webhookId ? -1 : a.webhookId > b.webhookId ? 1 : 0))
+        return [
+          sql`SELECT set_config('app.tenant_id', ${tenantId}, true)`.compile(db),
+          db
             .insertInto('webhookReceipts')
             .values(
               group.map((r) => ({
@@ -68,26 +71,33 @@ export function createWebhookReceiptRepository(db: Database) {
             )
             .onConflict((oc) => oc.columns(['tenantId', 'webhookId']).doNothing())
             .returning(['id', 'webhookId'])
-            .execute()
-          const found = new Map<string, { id: string; created: boolean }>()
-          for (const r of inserted) found.set(r.webhookId, { id: r.id, created: true })
-          const seen = group.filter((r) => !found.has(r.webhookId)).map((r) => r.webhookId)
-          if (seen.length) {
-            const existing = await trx
+            .compile(),
+        ]
+      })
+      const results = await pipelinedTransaction(db, statements)
+      for (const [g, [tenantId, indexes]] of groups.entries()) {
+        const found = new Map<string, { id: string; created: boolean }>()
+        for (const r of results[2 * g + 1] as { id: string; webhookId: string }[])
+          found.set(r.webhookId, { id: r.id, created: true })
+        const seen = indexes.map((i) => rows[i]!.webhookId).filter((w) => !found.has(w))
+        if (seen.length) {
+          // Stored before (a redelivery); committed, so a fresh read finds it.
+          const existing = await withTenant(db, tenantId, (trx) =>
+            trx
               .selectFrom('webhookReceipts')
               .select(['id', 'webhookId'])
               .where('tenantId', '=', tenantId)
               .where('webhookId', 'in', seen)
-              .execute()
-            for (const r of existing) found.set(r.webhookId, { id: r.id, created: false })
-          }
-          for (const i of indexes) {
-            const hit = found.get(rows[i]!.webhookId)
-            if (!hit) throw new Error('webhook receipt neither inserted nor found')
-            out[i] = hit
-          }
+              .execute(),
+          )
+          for (const r of existing) found.set(r.webhookId, { id: r.id, created: false })
         }
-      })
+        for (const i of indexes) {
+          const hit = found.get(rows[i]!.webhookId)
+          if (!hit) throw new Error('webhook receipt neither inserted nor found')
+          out[i] = hit
+        }
+      }
       return out
     },
 
