@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import {
   CamelCasePlugin,
   Kysely,
@@ -79,6 +80,10 @@ export async function rawClientOf(db: Database, conn: Database): Promise<RawClie
   return client
 }
 
+/** A prepared statement's name: the same text gets the same name on every connection. */
+const preparedName = (text: string) =>
+  `xeno_${createHash('sha256').update(text).digest('base64url').slice(0, 32)}`
+
 /** pg's answer when a statement follows a failed one in the same transaction. */
 const IN_FAILED_TRANSACTION = '25P02'
 
@@ -91,10 +96,15 @@ const IN_FAILED_TRANSACTION = '25P02'
  * Resolves after the commit with each statement's rows, camelCased as Kysely would; if any
  * statement fails, the server rolls the whole transaction back and this rejects with that
  * statement's error.
+ *
+ * With `prepare`, each statement is a named prepared statement on its connection (named by its
+ * text), parsed and planned once per connection instead of on every call. Only for hot
+ * statements of few distinct texts: connections keep every statement they prepared.
  */
 export async function pipelinedTransaction(
   db: Database,
   statements: readonly CompiledQuery[],
+  options: { prepare?: boolean } = {},
 ): Promise<UnknownRow[][]> {
   const internals = internalsOf.get(db)
   if (!internals) throw new Error('pipelinedTransaction: the database was not made by createDb')
@@ -107,7 +117,13 @@ export async function pipelinedTransaction(
   try {
     const sent = [
       client.query('BEGIN'),
-      ...statements.map((s) => client.query(s.sql, s.parameters as unknown[])),
+      ...statements.map((s) =>
+        client.query({
+          text: s.sql,
+          values: s.parameters as unknown[],
+          name: options.prepare ? preparedName(s.sql) : undefined,
+        }),
+      ),
       client.query('COMMIT'),
     ]
     const settled = await Promise.allSettled(sent)

@@ -154,3 +154,28 @@ t.test('pipelinedTransaction: a connection lost mid-way is not reused', async (t
   const { rows } = await sql<{ one: number }>`SELECT 1 AS one`.execute(db)
   t.equal(rows[0]!.one, 1, 'the pool hands out a fresh connection afterwards')
 })
+
+t.test('pipelinedTransaction with prepare: parsed once per connection, same answers', async (t) => {
+  const tdb = await createTestDatabase()
+  t.teardown(() => tdb.close())
+  const { db } = createDb({ url: tdb.appUrl, applicationName: 'xeno-pipeline-prep', poolMax: 1 })
+  t.teardown(() => db.destroy())
+  const square = (n: number) => sql<{ n: number }>`SELECT ${n}::int * ${n}::int AS n`.compile(db)
+  const answers = []
+  for (const n of [2, 3, 4])
+    answers.push(await pipelinedTransaction(db, [square(n), square(n + 1)], { prepare: true }))
+  t.same(
+    answers.map((a) => a.map((rows) => rows[0]!.n)),
+    [
+      [4, 9],
+      [9, 16],
+      [16, 25],
+    ],
+    'each call answers with its own parameters',
+  )
+  const { rows } = await sql<{ prepared: number }>`
+    SELECT count(*)::int AS prepared FROM pg_prepared_statements WHERE name LIKE 'xeno_%'`.execute(
+    db,
+  )
+  t.equal(rows[0]!.prepared, 1, 'one statement text, prepared once on the connection')
+})

@@ -74,7 +74,8 @@ export function createWebhookReceiptRepository(db: Database) {
             .compile(),
         ]
       })
-      const results = await pipelinedTransaction(db, statements)
+      // A batch has at most the inbox's maxBatch rows: few statement texts, worth preparing.
+      const results = await pipelinedTransaction(db, statements, { prepare: true })
       for (const [g, [tenantId, indexes]] of groups.entries()) {
         const found = new Map<string, { id: string; created: boolean }>()
         for (const r of results[2 * g + 1] as { id: string; webhookId: string }[])
