@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net'
 import { createTestDatabase } from '../packages/db/src/testing.ts'
 import { createLogger } from '../packages/logger/src/index.ts'
 import { createProducer, createRedis } from '../packages/queues/src/index.ts'
-import { testQueuePrefix, testRedisUrl } from '../packages/queues/src/testing.ts'
+import { dropQueueKeys, testQueuePrefix, testRedisUrl } from '../packages/queues/src/testing.ts'
 import { createHealthService, createWebhookApi } from '../packages/core/src/index.ts'
 import { webhookHmac } from '../packages/shopify/src/index.ts'
 import { buildApp } from '../apps/api/src/app.ts'
@@ -48,7 +48,8 @@ await ownerClient.query(`INSERT INTO tenants (shop_domain, status) VALUES ($1, '
 
 const redis = createRedis(testRedisUrl(), 'producer', () => {})
 await new Promise((r) => redis.once('ready', r))
-const producer = createProducer({ connection: redis, prefix: testQueuePrefix() })
+const prefix = testQueuePrefix()
+const producer = createProducer({ connection: redis, prefix })
 const intakeApp = await buildApp({
   logger,
   health: createHealthService({ pingDb: async () => true, pingRedis: async () => true }),
@@ -137,5 +138,7 @@ console.log(
 await intakeApp.close()
 await bare.close()
 await producer.close()
+// Some 100k jobs nobody processes: leave nothing behind on the machine's Redis.
+await dropQueueKeys(redis, prefix)
 redis.disconnect()
 await tdb.close()

@@ -7,7 +7,7 @@ import { createTestDatabase } from '@xeno/db/testing'
 import { withTenant } from '@xeno/db'
 import { createLogger } from '@xeno/logger'
 import { createProducer, createRedis } from '@xeno/queues'
-import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
+import { dropQueueKeys, testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
 import { webhookHmac } from '@xeno/shopify'
 import { ExternalServiceError, ValidationError } from '../src/errors.ts'
 import { createWebhookInbox } from '../src/webhooks/webhook-inbox.service.ts'
@@ -38,6 +38,7 @@ async function setup(t: Test) {
   const queue = producer.queue('webhooks')
   t.teardown(async () => {
     await producer.close()
+    await dropQueueKeys(redis, prefix)
     redis.disconnect()
   })
   const repo = createWebhookReceiptRepository(tdb.db)

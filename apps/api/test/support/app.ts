@@ -33,7 +33,7 @@ import {
 } from '@xeno/core'
 import { createIngestService, createSyncScheduler } from '@xeno/core'
 import { createProducer, createRedis, type Producer } from '@xeno/queues'
-import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
+import { dropQueueKeys, testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
 import { buildApp, type App, type AppDeps } from '../../src/app.ts'
 import { ADMIN_COOKIE, TENANT_COOKIE, type AuthLimits } from '../../src/plugins/auth.ts'
 
@@ -133,6 +133,8 @@ export async function buildTestApp(t: Test, options: TestAppOptions = {}) {
   const producer = createProducer({ connection: queueRedis, prefix: queuePrefix })
   t.teardown(async () => {
     await producer.close()
+    // A prefix passed in is shared with the test's own workers: theirs to clean up.
+    if (!options.queuePrefix) await dropQueueKeys(queueRedis, queuePrefix)
     queueRedis.disconnect()
   })
   const routes: RouteOptions[] = []

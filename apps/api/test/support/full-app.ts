@@ -4,7 +4,7 @@
 import type { Test } from 'tap'
 import { createLogger } from '@xeno/logger'
 import { createProducer, createRedis } from '@xeno/queues'
-import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
+import { dropQueueKeys, testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
 import {
   createAnalyticsService,
   createComplianceRepository,
@@ -25,9 +25,11 @@ export const FULL_APP_WEBHOOK_SECRET = 'cross-tenant-webhook-secret'
 export async function fullApp(t: Test, options: Omit<TestAppOptions, 'deps'> = {}) {
   const logger = createLogger({ level: 'silent' })
   const redis = createRedis(testRedisUrl(), 'producer', () => {})
-  const producer = createProducer({ connection: redis, prefix: testQueuePrefix() })
+  const prefix = testQueuePrefix()
+  const producer = createProducer({ connection: redis, prefix })
   t.teardown(async () => {
     await producer.close()
+    await dropQueueKeys(redis, prefix)
     redis.disconnect()
   })
   return buildTestApp(t, {

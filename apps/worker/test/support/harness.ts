@@ -3,7 +3,7 @@
 import { Queue, QueueEvents } from 'bullmq'
 import type { Logger } from '@xeno/logger'
 import { createProducer, createRedis } from '@xeno/queues'
-import { testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
+import { dropQueueKeys, testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
 import { createWorker, type JobHandlers } from '../../src/worker.ts'
 
 type Teardown = { teardown(fn: () => Promise<void> | void): void }
@@ -33,6 +33,7 @@ export async function startSyncWorker(
     eventsConn.disconnect()
     await queue.close()
     await producer.close()
+    await dropQueueKeys(producerConn, prefix)
     producerConn.disconnect()
   })
   await events.waitUntilReady()
