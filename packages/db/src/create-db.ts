@@ -129,7 +129,8 @@ export async function pipelinedTransaction(
     const settled = await Promise.allSettled(sent)
     const commit = settled[settled.length - 1]!
     if (commit.status === 'rejected') {
-      // No answer to COMMIT: the connection itself failed; the pool must not reuse it.
+      // COMMIT got no answer (the connection broke) or was refused: nothing committed. The
+      // client's state is unknown, so the pool must not reuse it.
       broken = commit.reason as Error
       throw broken
     }
