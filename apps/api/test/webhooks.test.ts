@@ -158,6 +158,32 @@ t.test('topic mismatch, unknown topic, unknown shop, bad JSON and huge bodies', 
     signedHeaders('orders/create', bad, samples.secret, samples.shopDomain, randomUUID()),
   )
   t.equal(res.statusCode, 400, 'signed but not JSON')
+  // A raw NUL byte: not JSON either, and Postgres refuses it in any text (22021), not an outage.
+  const nul = Buffer.from('{"id": 1, "note": "a\u0000b"}')
+  res = await post(
+    h,
+    'orders/create',
+    nul,
+    signedHeaders('orders/create', nul, samples.secret, samples.shopDomain, randomUUID()),
+  )
+  t.equal(res.statusCode, 400, 'signed, with a raw NUL byte')
+  t.match(res.json(), { error: { fields: [{ field: 'body' }] } }, 'the body is at fault')
+  // A triggered-at time JavaScript reads but Postgres cannot hold (before 4713 BC).
+  const ok = Buffer.from('{"id": 3}')
+  res = await post(
+    h,
+    'orders/create',
+    ok,
+    signedHeaders('orders/create', ok, samples.secret, samples.shopDomain, randomUUID(), {
+      'x-shopify-triggered-at': '-271821-04-20T00:00:00.000Z',
+    }),
+  )
+  t.equal(res.statusCode, 400, 'triggered-at out of range')
+  t.match(
+    res.json(),
+    { error: { fields: [{ field: 'headers.x-shopify-triggered-at' }] } },
+    'the header is at fault',
+  )
   const huge = Buffer.from(JSON.stringify({ id: 1, line_items: 'x'.repeat(6 * 1024 * 1024) }))
   res = await post(
     h,

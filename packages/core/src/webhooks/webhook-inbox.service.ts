@@ -27,7 +27,7 @@ type Waiting = {
 }
 
 /** A Postgres data exception (class 22): one row is at fault, not the database. */
-const isDataError = (err: unknown) => {
+export const isDataError = (err: unknown): boolean => {
   const code = (err as { code?: unknown }).code
   return typeof code === 'string' && code.startsWith('22')
 }
@@ -93,7 +93,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps) {
       return await deps.receipts.insertMany(batch.map((w) => w.receipt))
     } catch (err) {
       if (batch.length === 1 || !isDataError(err)) return batch.map(() => err as Error)
-      // A body Postgres cannot store as jsonb fails the whole statement: store the rest of the
+      // A body Postgres cannot store as json fails the whole statement: store the rest of the
       // batch one by one so only that delivery is refused.
       const out: ({ id: string; created: boolean } | Error)[] = []
       for (const w of batch) {

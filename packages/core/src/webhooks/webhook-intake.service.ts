@@ -2,7 +2,7 @@ import type { Logger } from '@xeno/logger'
 import { isWebhookTopic, normalizeShopDomain, verifyWebhookHmac } from '@xeno/shopify'
 import type { Producer } from '@xeno/queues'
 import { ExternalServiceError, UnauthorizedError, ValidationError } from '../errors.ts'
-import { createWebhookInbox, type WebhookInbox } from './webhook-inbox.service.ts'
+import { createWebhookInbox, isDataError, type WebhookInbox } from './webhook-inbox.service.ts'
 import type { WebhookReceiptRepository } from './webhook-receipt.repository.ts'
 
 export type WebhookHeaders = {
@@ -165,13 +165,19 @@ export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
           requestId,
         )
       } catch (err) {
-        // Postgres parses the body as jsonb: a signed body that is not JSON (or holds a NUL
-        // character jsonb cannot store) is the sender's fault, not an outage.
-        const code = (err as { code?: string }).code
-        if (code === '22P02' || code === '22P05')
-          throw new ValidationError('webhook body is not valid JSON', [
-            { field: 'body', message: 'invalid JSON' },
-          ])
+        // A value Postgres refuses in this delivery's own row (a body that is not JSON, a raw NUL
+        // byte no text can hold) is the sender's fault, not an outage: the inbox refused only
+        // this delivery. The one non-body value that can overflow is the triggered-at time.
+        if (isDataError(err)) {
+          const field =
+            (err as { code?: string }).code === '22008' ? 'headers.x-shopify-triggered-at' : 'body'
+          throw new ValidationError(
+            field === 'body'
+              ? 'webhook body is not valid JSON'
+              : 'X-Shopify-Triggered-At is out of range',
+            [{ field, message: field === 'body' ? 'invalid JSON' : 'out of range' }],
+          )
+        }
         deps.logger.error(
           { err: { message: (err as Error).message } },
           'webhook inbox insert failed',

@@ -7,7 +7,7 @@ export type NewReceipt = {
   topic: string
   apiVersion: string | null
   triggeredAt: Date | null
-  /** The exact body text; stored as jsonb, whose numbers keep full precision. */
+  /** The exact body text; stored as json (the exact text, so numbers keep full precision). */
   payloadText: string
 }
 
