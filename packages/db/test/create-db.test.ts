@@ -2,19 +2,25 @@
 // with an unhandled 'error' event (found by the fault suite: `pg_ctl stop -m immediate` killed
 // every worker holding its single-flight connection); its next query fails, the pool recovers.
 import type { Socket } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import pg from 'pg'
 import { sql } from 'kysely'
 import { createDb, pipelinedTransaction, rawClientOf } from '../src/index.ts'
 import { createTestDatabase } from '../src/testing.ts'
 
+/** A fresh test database and a pool of its own on it (the runtime role), closed with the test. */
+async function testDb(t: Test, applicationName: string, poolMax: number) {
+  const tdb = await createTestDatabase()
+  t.teardown(() => tdb.close())
+  const { db } = createDb({ url: tdb.appUrl, applicationName, poolMax })
+  t.teardown(() => db.destroy())
+  return { tdb, db }
+}
+
 t.test(
   'a held connection killed between queries fails its next query, not the process',
   async (t) => {
-    const tdb = await createTestDatabase()
-    t.teardown(() => tdb.close())
-    const { db } = createDb({ url: tdb.appUrl, applicationName: 'xeno-held-test', poolMax: 2 })
-    t.teardown(() => db.destroy())
+    const { tdb, db } = await testDb(t, 'xeno-held-test', 2)
     const unhandled: unknown[] = []
     const onUncaught = (err: unknown) => unhandled.push(err)
     process.on('uncaughtException', onUncaught)
@@ -43,11 +49,8 @@ t.test(
 t.test(
   'pipelinedTransaction: one transaction, one round trip, rolled back as a whole',
   async (t) => {
-    const tdb = await createTestDatabase()
-    t.teardown(() => tdb.close())
     // One connection: every call below reuses the same client, so its mode and state carry over.
-    const { db } = createDb({ url: tdb.appUrl, applicationName: 'xeno-pipeline-test', poolMax: 1 })
-    t.teardown(() => db.destroy())
+    const { tdb, db } = await testDb(t, 'xeno-pipeline-test', 1)
     const [tenant] = await tdb.ownerQuery<{ id: string }>(
       `INSERT INTO tenants (shop_domain, status) VALUES ('pipe.myshopify.com', 'active') RETURNING id`,
     )
@@ -132,10 +135,7 @@ t.test(
 )
 
 t.test('pipelinedTransaction: a connection lost mid-way is not reused', async (t) => {
-  const tdb = await createTestDatabase()
-  t.teardown(() => tdb.close())
-  const { db } = createDb({ url: tdb.appUrl, applicationName: 'xeno-pipeline-kill', poolMax: 1 })
-  t.teardown(() => db.destroy())
+  const { tdb, db } = await testDb(t, 'xeno-pipeline-kill', 1)
   const err = await pipelinedTransaction(db, [
     sql`SELECT pg_sleep(0.2)`.compile(db),
     sql`SELECT 1`.compile(db),
@@ -156,10 +156,7 @@ t.test('pipelinedTransaction: a connection lost mid-way is not reused', async (t
 })
 
 t.test('pipelinedTransaction with prepare: parsed once per connection, same answers', async (t) => {
-  const tdb = await createTestDatabase()
-  t.teardown(() => tdb.close())
-  const { db } = createDb({ url: tdb.appUrl, applicationName: 'xeno-pipeline-prep', poolMax: 1 })
-  t.teardown(() => db.destroy())
+  const { db } = await testDb(t, 'xeno-pipeline-prep', 1)
   const square = (n: number) => sql<{ n: number }>`SELECT ${n}::int * ${n}::int AS n`.compile(db)
   const answers = []
   for (const n of [2, 3, 4])

@@ -21,7 +21,7 @@ export async function dropQueueKeys(
 ): Promise<number> {
   let cursor = '0'
   let dropped = 0
-  // A prefix like {xeno-test-…} holds glob characters: escape them for MATCH.
+  // MATCH is a glob: escape the glob characters (* ? [ ] \) a prefix may hold.
   const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)

@@ -78,6 +78,7 @@ export function createWebhookReceiptRepository(db: Database) {
       const results = await pipelinedTransaction(db, statements, { prepare: true })
       for (const [g, [tenantId, indexes]] of groups.entries()) {
         const found = new Map<string, { id: string; created: boolean }>()
+        // Two statements a group (set_config, INSERT): the group's INSERT answers at 2g + 1.
         for (const r of results[2 * g + 1] as { id: string; webhookId: string }[])
           found.set(r.webhookId, { id: r.id, created: true })
         const seen = indexes.map((i) => rows[i]!.webhookId).filter((w) => !found.has(w))
