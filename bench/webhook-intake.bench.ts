@@ -18,6 +18,7 @@ import { createProducer, createRedis } from '../packages/queues/src/index.ts'
 import { dropQueueKeys, testQueuePrefix, testRedisUrl } from '../packages/queues/src/testing.ts'
 import { createHealthService, createWebhookApi } from '../packages/core/src/index.ts'
 import { webhookHmac } from '../packages/shopify/src/index.ts'
+import { WEBHOOK_SAMPLES_DIR } from '../packages/shopify-reference/src/index.ts'
 import { buildApp } from '../apps/api/src/app.ts'
 import { median, runLoad } from './support/load.ts'
 
@@ -35,10 +36,7 @@ const SECRET = 'bench-secret'
 const SHOP = 'bench-store.myshopify.com'
 
 // Shopify's own orders/create sample (≈ 10 KB with line items, addresses, money sets).
-const body = readFileSync(
-  new URL('../../shared/shopify/webhooks/2026-07/orders__create.json', import.meta.url),
-  'utf8',
-)
+const body = readFileSync(`${WEBHOOK_SAMPLES_DIR}orders__create.json`, 'utf8')
 const logger = createLogger({ level: 'silent' })
 
 const tdb = await createTestDatabase()

@@ -3,8 +3,8 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { WEBHOOK_SAMPLES_DIR } from '@xeno/shopify-reference'
 import {
   CUSTOMERS_PAGE,
   ORDERS_PAGE,
@@ -26,12 +26,7 @@ import { createFakeShopify } from '@xeno/shopify-fake'
 
 const sample = (name: string) =>
   parseShopifyJson(
-    readFileSync(
-      fileURLToPath(
-        new URL(`../../../../shared/shopify/webhooks/2026-07/${name}.json`, import.meta.url),
-      ),
-      'utf8',
-    ),
+    readFileSync(`${WEBHOOK_SAMPLES_DIR}${name}.json`, 'utf8'),
   ) as Record<string, unknown>
 
 t.test(

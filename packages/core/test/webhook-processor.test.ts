@@ -1,7 +1,7 @@
+import { WEBHOOK_SAMPLES_DIR } from '@xeno/shopify-reference'
 import t, { type Test } from 'tap'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { randomUUID } from 'node:crypto'
 import { createTestDatabase } from '@xeno/db/testing'
 import { createLogger } from '@xeno/logger'
@@ -12,10 +12,7 @@ import {
   RetryLaterError,
 } from '../src/webhooks/webhook-processor.service.ts'
 
-const samples = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../../shared/shopify/webhooks/2026-07',
-)
+const samples = WEBHOOK_SAMPLES_DIR
 const sample = (file: string) => fs.readFile(path.join(samples, file), 'utf8')
 
 async function setup(t: Test) {

@@ -9,7 +9,7 @@ import type {
   ShopInfo,
 } from './types.ts'
 
-// REST-shaped webhook payloads, modelled on Shopify's 2026-07 samples (../shared/shopify/webhooks):
+// REST-shaped webhook payloads, modelled on Shopify's 2026-07 samples (@xeno/shopify-reference):
 // snake_case, numeric ids plus admin_graphql_api_id, money as "0.00" strings, shop-local times.
 
 const set = (cents: number, cur: string) => ({

@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { ADMIN_SCHEMA_PATH } from '@xeno/shopify-reference'
 import { buildSchema } from 'graphql'
 import type { GraphQLSchema } from 'graphql'
 
-/** The saved Admin GraphQL schema, relative to this package: ../../../shared/shopify/schema. */
-export const DEFAULT_SCHEMA_PATH = fileURLToPath(
-  new URL('../../../../shared/shopify/schema/admin_2026-10.graphql', import.meta.url),
-)
+/** Shopify's published Admin GraphQL schema of the pinned version (@xeno/shopify-reference). */
+export const DEFAULT_SCHEMA_PATH = ADMIN_SCHEMA_PATH
 
 const cache = new Map<string, GraphQLSchema>()
 

@@ -1,9 +1,9 @@
+import { WEBHOOK_SAMPLES_DIR } from '@xeno/shopify-reference'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { oauthHmac, webhookHmac } from '../src/index.ts'
 
-const dir = fileURLToPath(new URL('../../../../shared/shopify/webhooks/2026-07/', import.meta.url))
+const dir = WEBHOOK_SAMPLES_DIR
 
 t.test('reproduces every webhook HMAC test vector byte for byte', async (t) => {
   const vectors = JSON.parse(readFileSync(`${dir}_headers.json`, 'utf8')) as {

@@ -1,12 +1,10 @@
+import { ADMIN_SCHEMA_PATH } from '@xeno/shopify-reference'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { buildSchema, parse, validate } from 'graphql'
 import t from 'tap'
 import { ALL_DOCUMENTS } from './documents.ts'
 
-const SCHEMA = fileURLToPath(
-  new URL('../../../../shared/shopify/schema/admin_2026-10.graphql', import.meta.url),
-)
+const SCHEMA = ADMIN_SCHEMA_PATH
 
 t.test('every document is valid against the saved Admin 2026-10 schema', async (t) => {
   const schema = buildSchema(readFileSync(SCHEMA, 'utf8'), { assumeValidSDL: true })

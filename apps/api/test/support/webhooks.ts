@@ -1,13 +1,10 @@
+import { WEBHOOK_SAMPLES_DIR } from '@xeno/shopify-reference'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { webhookHmac } from '@xeno/shopify'
 
-/** Shopify's official sample payloads and example delivery headers (../shared/shopify/webhooks). */
-export const SAMPLES_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../../../shared/shopify/webhooks/2026-07',
-)
+/** Shopify's official sample payloads and example delivery headers (@xeno/shopify-reference). */
+export const SAMPLES_DIR = WEBHOOK_SAMPLES_DIR
 
 export type SampleDelivery = {
   file: string

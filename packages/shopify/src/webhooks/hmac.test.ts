@@ -1,14 +1,11 @@
+import { WEBHOOK_SAMPLES_DIR } from '@xeno/shopify-reference'
 import t from 'tap'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { verifyWebhookHmac, webhookHmac } from './hmac.ts'
 import { parseShopifyJson } from '../json.ts'
 
-const samples = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../../../shared/shopify/webhooks/2026-07',
-)
+const samples = WEBHOOK_SAMPLES_DIR
 
 /** The shape of _headers.json: example deliveries with their real signatures. */
 type WebhookVectors = {
