@@ -6,6 +6,9 @@
 //   pnpm bench -- webhook-intake analytics  a subset (names as in bench/<name>.bench.ts)
 //   pnpm bench -- --quick                   smaller sizes: a smoke run, labelled as such
 //   pnpm bench -- --out /tmp/r.md           write the report elsewhere
+//   pnpm bench -- --compare REV analytics   the named benchmarks on REV and on the working tree,
+//                                           alternately (--compare-rounds N, default 3), with
+//                                           the ratio of every figure (scripts/bench-compare.ts)
 //
 // Each benchmark measures its own ratio within one run with medians over several rounds; this
 // runner adds nothing to the measurement, it only records conditions (the machine is often
@@ -20,6 +23,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { createProgressBar } from '../packages/logger/src/index.ts'
+import { checkoutRevision, compareFigures, comparisonTable, hasBench } from './bench-compare.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DEFAULT_OUT = path.join(ROOT, 'bench', 'RESULTS.md')
@@ -200,17 +204,20 @@ async function runOne(
   quick: boolean,
   logDir: string,
   onLine: (line: string) => void = () => {},
+  /** The checkout whose bench/ runs (another revision's, for --compare). */
+  root: string = ROOT,
+  logName: string = bench.name,
 ): Promise<Outcome> {
   const args = quick ? bench.quick : bench.full
-  const logFile = path.join(logDir, `${bench.name}.log`)
+  const logFile = path.join(logDir, `${logName}.log`)
   const log = createWriteStream(logFile)
   const loadBefore = os.loadavg()
   const started = performance.now()
   const child = spawn(
     process.execPath,
-    [path.join(ROOT, 'bench', `${bench.name}.bench.ts`), ...args],
+    [path.join(root, 'bench', `${bench.name}.bench.ts`), ...args],
     {
-      cwd: ROOT,
+      cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: process.env,
     },
@@ -480,6 +487,8 @@ async function main() {
       quick: { type: 'boolean', default: false },
       out: { type: 'string', default: DEFAULT_OUT },
       list: { type: 'boolean', default: false },
+      compare: { type: 'string' },
+      'compare-rounds': { type: 'string', default: '3' },
     },
     allowPositionals: true,
   })
@@ -498,6 +507,25 @@ async function main() {
     ? BENCHES.filter((b) => positionals.includes(b.name))
     : BENCHES
   const quick = values.quick
+  if (values.compare !== undefined) {
+    if (!positionals.length) {
+      console.error('--compare REV needs the benchmarks to compare by name (pnpm bench -- --list)')
+      process.exit(2)
+    }
+    const rounds = Number(values['compare-rounds'])
+    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
+      console.error('--compare-rounds takes a whole number from 1 to 20')
+      process.exit(2)
+    }
+    await compare(
+      values.compare,
+      selected,
+      rounds,
+      quick,
+      values.out === DEFAULT_OUT ? undefined : values.out,
+    )
+    return
+  }
   const started = new Date()
   const loadBefore = os.loadavg()
   const revision = gitRevision()
@@ -576,6 +604,73 @@ async function main() {
   console.log(`wrote ${path.relative(process.cwd(), values.out)}`)
   if (spliced !== null) console.log('updated the benchmark table of README.md')
   if (outcomes.some((o) => o.error)) process.exitCode = 1
+}
+
+/**
+ * Runs each benchmark on REV's checkout and on the working tree, alternating which goes first
+ * each round (so a drift of the machine's speed weighs on both sides alike), and prints the
+ * ratio of the medians of every figure.
+ */
+async function compare(
+  rev: string,
+  selected: Bench[],
+  rounds: number,
+  quick: boolean,
+  out: string | undefined,
+) {
+  const base = checkoutRevision(ROOT, rev)
+  const logDir = path.join(os.tmpdir(), `xeno-bench-compare-${Date.now()}`)
+  mkdirSync(logDir, { recursive: true })
+  const label = `${rev} (${base.sha.slice(0, 12)})`
+  const loadBefore = os.loadavg()
+  const sections: string[] = []
+  let failed = false
+  try {
+    for (const b of selected) {
+      const runs: Record<'base' | 'head', Json[]> = { base: [], head: [] }
+      const baseHas = hasBench(base.dir, b.name)
+      for (let i = 0; i < rounds; i++) {
+        const order: ('base' | 'head')[] = i % 2 ? ['head', 'base'] : ['base', 'head']
+        for (const side of order) {
+          if (side === 'base' && !baseHas) continue
+          console.log(
+            `[${b.name}] round ${i + 1}/${rounds}: ${side === 'base' ? label : 'working tree'} …`,
+          )
+          const r = await runOne(
+            b,
+            quick,
+            logDir,
+            () => {},
+            side === 'base' ? base.dir : ROOT,
+            `${b.name}-${side}-${i + 1}`,
+          )
+          if (r.json && !r.error) runs[side].push(r.json)
+          else {
+            failed = true
+            console.warn(
+              `[${b.name}] ${side} round ${i + 1} failed: ${r.error ?? r.verdict.result} (log ${r.log})`,
+            )
+          }
+        }
+      }
+      const note = baseHas
+        ? undefined
+        : `${label} has no bench/${b.name}.bench.ts: nothing to compare with.`
+      sections.push(comparisonTable(b.name, label, compareFigures(runs.base, runs.head), note))
+    }
+  } finally {
+    base.remove()
+  }
+  const text = [
+    `# Benchmark comparison: working tree vs ${label}`,
+    '',
+    `\`pnpm bench -- --compare ${rev}${quick ? ' --quick' : ''} ${selected.map((b) => b.name).join(' ')}\`, ${rounds} alternating round(s) a side; medians; ratio = working tree / ${rev} (above 1: the figure grew). Load average before: ${fmtLoad(loadBefore)}; after: ${fmtLoad(os.loadavg())}. Logs in ${logDir}.`,
+    '',
+    ...sections,
+  ].join('\n')
+  console.log(`\n${text}`)
+  if (out) writeFileSync(out, text)
+  if (failed) process.exitCode = 1
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
