@@ -36,7 +36,8 @@ const { values: args } = parseArgs({
 })
 const ROUNDS = Number(args.rounds)
 const REQUESTS = Number(args.requests)
-const DB_NAME = 'xeno_bench_analytics'
+// BENCH_ANALYTICS_DB: another database name, so branches measured side by side don't share one.
+const DB_NAME = process.env.BENCH_ANALYTICS_DB ?? 'xeno_bench_analytics'
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const RUNTIME_ROLE = 'xeno_app'
 
