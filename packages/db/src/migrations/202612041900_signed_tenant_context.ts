@@ -91,23 +91,27 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`REVOKE ALL ON app_private.tenant_context_key FROM PUBLIC`.execute(db)
 
   // signed = '<expiry, unix seconds>.<hex HMAC-SHA256(key, message || ':' || expiry)>'. The
-  // comparison is of digests of both sides under the key, so its timing says nothing about the
-  // expected MAC. Expiry is checked against the transaction's start (now()), so a long
+  // comparison is of SHA-256 digests of both sides, so its timing tells at most how much of the
+  // expected MAC's digest a guess shares, which says nothing of the MAC itself. Expiry is checked against the transaction's start (now()), so a long
   // transaction begun in time keeps its context.
+  // Not itself a definer, and no SET clause: only the definer functions below can reach
+  // app_private to call it, and they run as its owner with a fixed search_path already. plpgsql
+  // keeps its plans across calls (a SQL-language body is planned again on every call).
   await sql`CREATE FUNCTION app_private.mac_ok(message text, signed text) RETURNS boolean
-    LANGUAGE plpgsql STABLE ${DEFINER} AS $$
+    LANGUAGE plpgsql STABLE AS $$
     DECLARE
       k bytea;
-      exp text := split_part(signed, '.', 1);
-      given text := split_part(signed, '.', 2);
+      exp text := pg_catalog.split_part(signed, '.', 1);
     BEGIN
-      IF message IS NULL OR signed IS NULL OR exp !~ '^[0-9]{1,12}$' THEN RETURN false; END IF;
+      IF message IS NULL OR signed IS NULL OR exp !~ '^[0-9]{1,12}$'
+        OR exp::bigint < pg_catalog.date_part('epoch', pg_catalog.now())::bigint THEN
+        RETURN false;
+      END IF;
       SELECT t.key INTO k FROM app_private.tenant_context_key t WHERE t.id = 1;
-      IF k IS NULL THEN RETURN false; END IF;
-      IF exp::bigint < extract(epoch FROM now())::bigint THEN RETURN false; END IF;
-      RETURN public.hmac(convert_to(given, 'UTF8'), k, 'sha256')
-        = public.hmac(convert_to(encode(public.hmac(convert_to(message || ':' || exp, 'UTF8'), k,
-            'sha256'), 'hex'), 'UTF8'), k, 'sha256');
+      RETURN k IS NOT NULL
+        AND pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.split_part(signed, '.', 2), 'UTF8'))
+          = pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.encode(public.hmac(
+              pg_catalog.convert_to(message || ':' || exp, 'UTF8'), k, 'sha256'), 'hex'), 'UTF8'));
     END $$`.execute(db)
   await sql`REVOKE ALL ON FUNCTION app_private.mac_ok(text, text) FROM PUBLIC`.execute(db)
 
