@@ -13,6 +13,7 @@ import {
   withSystem,
   withTenant,
 } from '../src/create-db.ts'
+import { migrateToLatest } from '../src/migrator.ts'
 import { createTestDatabase, TEST_SYSTEM_ROLE } from '../src/testing.ts'
 
 const FORGED = `${Math.floor(Date.now() / 1000) + 600}.${'0'.repeat(64)}`
@@ -299,4 +300,9 @@ t.test('the legitimate paths still work', async (t) => {
   )
   t.equal(await rlsBypassReason(systemDb, { system: true }), null)
   t.match(await rlsBypassReason(systemDb), /member of xeno_cross_tenant/)
+  // The migrator refuses to make the API's role the system role.
+  await t.rejects(
+    migrateToLatest({ ownerUrl: tdb.ownerUrl, runtimeUrl: tdb.appUrl, systemUrl: tdb.appUrl }),
+    /DATABASE_SYSTEM_URL must use another role/,
+  )
 })
