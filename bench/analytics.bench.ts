@@ -36,7 +36,8 @@ const { values: args } = parseArgs({
 })
 const ROUNDS = Number(args.rounds)
 const REQUESTS = Number(args.requests)
-const DB_NAME = 'xeno_bench_analytics'
+// BENCH_ANALYTICS_DB: another database name, so branches measured side by side don't share one.
+const DB_NAME = process.env.BENCH_ANALYTICS_DB ?? 'xeno_bench_analytics'
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const RUNTIME_ROLE = 'xeno_app'
 
@@ -51,6 +52,9 @@ const urlFor = (database: string, user?: string) => {
 }
 const ownerUrl = urlFor(DB_NAME)
 const runtimeUrl = urlFor(DB_NAME, RUNTIME_ROLE)
+
+// The key tenant contexts are signed with (the migrator stores it for the database's check).
+const CONTEXT_KEY = Buffer.alloc(32, 7)
 
 const BIG_TENANT = '00000000-0000-4000-8000-000000000000'
 const TENANTS = 200
@@ -113,7 +117,7 @@ async function seeded(): Promise<boolean> {
 async function seed() {
   await adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`)
   await adminQuery(`CREATE DATABASE ${DB_NAME}`)
-  await migrateToLatest({ ownerUrl, runtimeUrl })
+  await migrateToLatest({ ownerUrl, runtimeUrl, tenantContextKey: CONTEXT_KEY })
   const c = await connect(ownerUrl)
   const step = async (name: string, text: string) => {
     const t0 = performance.now()
@@ -217,6 +221,7 @@ async function seed() {
     applicationName: 'bench-seed',
     poolMax: 2,
     statementTimeoutMs: 3_600_000,
+    tenantContextKey: CONTEXT_KEY,
   })
   const t0 = performance.now()
   for (let g = 0; g < TENANTS; g++) {
@@ -237,7 +242,7 @@ if (args.reseed || !(await seeded())) {
   await seed()
 } else {
   // New migrations (indexes, rollups) apply to the kept database.
-  await migrateToLatest({ ownerUrl, runtimeUrl })
+  await migrateToLatest({ ownerUrl, runtimeUrl, tenantContextKey: CONTEXT_KEY })
   const c = await connect(ownerUrl)
   await c.query('VACUUM ANALYZE')
   await c.end()
@@ -266,7 +271,12 @@ log('database', counts)
 
 // ---------------------------------------------------------------- the app, over real HTTP
 
-const { db } = createDb({ url: runtimeUrl, applicationName: 'bench-api', poolMax: 10 })
+const { db } = createDb({
+  url: runtimeUrl,
+  applicationName: 'bench-api',
+  poolMax: 10,
+  tenantContextKey: CONTEXT_KEY,
+})
 const hasher = createPasswordHasher()
 const pepper = randomBytes(32).toString('hex')
 const apiKeys = createApiKeyService({ db, pepper })

@@ -43,7 +43,7 @@ const load = (url: string, headers: Record<string, string>) =>
 
 const tdb = await createTestDatabase()
 const owner = createDb({ url: tdb.ownerUrl, applicationName: 'bench-owner', poolMax: 1 })
-const { db } = createDb({ url: tdb.appUrl, applicationName: 'bench-api', poolMax: 10 })
+const db = tdb.db
 const hasher = createPasswordHasher()
 const services = {
   admins: createAdminAuthService({ db, hasher }),
@@ -147,6 +147,5 @@ console.log(
   ),
 )
 await app.close()
-await db.destroy()
 await owner.db.destroy()
 await tdb.close()

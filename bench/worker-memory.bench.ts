@@ -6,7 +6,11 @@ import { spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { createTestDatabase, TEST_RUNTIME_ROLE } from '../packages/db/src/testing.ts'
+import {
+  createTestDatabase,
+  TEST_RUNTIME_ROLE,
+  TEST_TENANT_CONTEXT_KEY,
+} from '../packages/db/src/testing.ts'
 import { createDb } from '../packages/db/src/create-db.ts'
 import { createFakeShopify } from '../packages/shopify-fake/src/index.ts'
 import { createTokenCipher } from '../packages/core/src/crypto/token-cipher.ts'
@@ -64,6 +68,8 @@ const child = spawn(
       ...(process.env.WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.WORKER_NODE_OPTIONS } : {}),
       LOG_LEVEL: 'warn',
       DATABASE_URL: appUrl.toString(),
+      DATABASE_SYSTEM_URL: tdb.systemUrl,
+      TENANT_CONTEXT_KEY: TEST_TENANT_CONTEXT_KEY.toString('hex'),
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: prefixName,
       API_PEPPER: randomBytes(32).toString('hex'),

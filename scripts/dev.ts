@@ -40,8 +40,18 @@ const user = {
   password: env.DEV_DEMO_PASSWORD ?? 'xeno-demo-password',
 }
 // The children get .env through --env-file; these win over it (the environment takes precedence).
+// The worker's cross-tenant role: on a development machine, when unset, `xeno_system` beside
+// DATABASE_URL's role (the migrations create it).
+const systemUrl = (() => {
+  if (env.DATABASE_SYSTEM_URL || !env.DATABASE_URL) return env.DATABASE_SYSTEM_URL
+  const u = new URL(env.DATABASE_URL)
+  u.username = 'xeno_system'
+  u.password = 'xeno_system'
+  return u.toString()
+})()
 const childEnv: NodeJS.ProcessEnv = {
   ...env,
+  ...(systemUrl ? { DATABASE_SYSTEM_URL: systemUrl } : {}),
   ...(demo
     ? {
         SHOPIFY_ADMIN_ORIGIN: fakeOrigin,

@@ -1,6 +1,6 @@
 // Composition root of the API process: reads config, opens pools, builds services, serves,
 // and shuts down gracefully on SIGTERM/SIGINT.
-import { ConfigError, tokenKeys } from '@xeno/config'
+import { ConfigError, tenantContextKey, tokenKeys } from '@xeno/config'
 import { createLogger } from '@xeno/logger'
 import { createDb, migrateToLatest, pingDb, rlsBypassReason } from '@xeno/db'
 import { createProducer, createRedis, pingRedis, queuePrefix } from '@xeno/queues'
@@ -41,11 +41,14 @@ async function main() {
     throw err
   }
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'xeno-api' })
+  // The API's only role: tenant transactions signed with the tenant-context key, no system mode.
+  const contextKey = tenantContextKey(config)
   const { db } = createDb({
     url: config.DATABASE_URL,
     applicationName: 'xeno-api',
     poolMax: config.DATABASE_POOL_MAX,
     onError: (err) => logger.warn({ err }, 'postgres pool error'),
+    tenantContextKey: contextKey,
   })
   const redis = createRedis(config.REDIS_URL, 'producer', (err) =>
     logger.warn({ err: { message: err.message } }, 'redis connection error'),
@@ -180,6 +183,9 @@ async function main() {
         await migrateToLatest({
           ownerUrl: config.DATABASE_OWNER_URL ?? config.DATABASE_URL,
           runtimeUrl: config.DATABASE_URL,
+          // Only to create the worker's role; the API never connects with it.
+          systemUrl: config.DATABASE_SYSTEM_URL,
+          tenantContextKey: contextKey,
           onProgress: (m) => logger.info({ migration: m }, 'migration'),
         })
       }

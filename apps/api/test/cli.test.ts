@@ -2,7 +2,7 @@ import t from 'tap'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createDb } from '@xeno/db'
-import { createTestDatabase } from '@xeno/db/testing'
+import { createTestDatabase, TEST_TENANT_CONTEXT_KEY } from '@xeno/db/testing'
 import { createAdminAuthService, createPasswordHasher } from '@xeno/core'
 import { startProcess } from './support/process.ts'
 
@@ -14,6 +14,7 @@ t.test('admin-create makes an admin who can log in; a taken name is refused', as
   const env = {
     PATH: process.env.PATH ?? '',
     DATABASE_URL: tdb.appUrl,
+    TENANT_CONTEXT_KEY: TEST_TENANT_CONTEXT_KEY.toString('hex'),
     ADMIN_PASSWORD: 'cli-password-123',
   }
   const p = startProcess(entry, env, ['admin-create', '--', '--username', 'ops'])

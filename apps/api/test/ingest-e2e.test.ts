@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { createShopAccessService, createTokenCipher } from '@xeno/core'
-import { TEST_RUNTIME_ROLE } from '@xeno/db/testing'
+import { TEST_RUNTIME_ROLE, TEST_SYSTEM_ROLE } from '@xeno/db/testing'
 import { createShopifyAdmin } from '@xeno/shopify'
 import { createFakeShopify } from '@xeno/shopify-fake'
 import {
@@ -52,8 +52,12 @@ t.test(
     const appUrl = new URL(h.ownerUrl)
     appUrl.username = TEST_RUNTIME_ROLE
     appUrl.password = TEST_RUNTIME_ROLE
+    const systemUrl = new URL(h.ownerUrl)
+    systemUrl.username = TEST_SYSTEM_ROLE
+    systemUrl.password = TEST_SYSTEM_ROLE
     const env = testEnv({
       DATABASE_URL: appUrl.toString(),
+      DATABASE_SYSTEM_URL: systemUrl.toString(),
       QUEUE_PREFIX: prefixName,
       TOKEN_ENCRYPTION_KEY: keyHex,
       SHOPIFY_CLIENT_ID: 'fake-client-id',

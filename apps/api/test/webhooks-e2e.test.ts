@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createAnalyticsService, createWebhookApi, rebuildAnalyticsRollups } from '@xeno/core'
 import { withTenant } from '@xeno/db'
-import { TEST_RUNTIME_ROLE } from '@xeno/db/testing'
+import { TEST_RUNTIME_ROLE, TEST_SYSTEM_ROLE } from '@xeno/db/testing'
 import { createLogger } from '@xeno/logger'
 import { createShopifyAdmin, registerWebhooks } from '@xeno/shopify'
 import { createFakeShopify } from '@xeno/shopify-fake'
@@ -70,10 +70,14 @@ t.test(
     const appUrl = new URL(h.ownerUrl)
     appUrl.username = TEST_RUNTIME_ROLE
     appUrl.password = TEST_RUNTIME_ROLE
+    const systemUrl = new URL(h.ownerUrl)
+    systemUrl.username = TEST_SYSTEM_ROLE
+    systemUrl.password = TEST_SYSTEM_ROLE
     const worker = startProcess(
       WORKER,
       testEnv({
         DATABASE_URL: appUrl.toString(),
+        DATABASE_SYSTEM_URL: systemUrl.toString(),
         QUEUE_PREFIX: prefixName,
         SHOPIFY_CLIENT_SECRET: SECRET,
         SHOPIFY_ADMIN_ORIGIN: fake.origin,

@@ -10,7 +10,7 @@ import {
   createWebhookApi,
   createWebhookProcessor,
   createWebhookReceiptRepository,
-  type WebhookApi,
+  createWebhookSweeper,
 } from '@xeno/core'
 import { createLogger } from '@xeno/logger'
 import { createProducer, createRedis } from '@xeno/queues'
@@ -63,13 +63,14 @@ t.test('Redis killed during a webhook burst: nothing acknowledged is lost', asyn
     redis.disconnect()
   })
 
-  let sweeper!: WebhookApi['sweeper']
   const h = await buildTestApp(t, {
-    deps: ({ db }) => {
-      const webhooks = createWebhookApi({ db, producer, secrets: [SECRET], logger })
-      sweeper = webhooks.sweeper
-      return { webhooks }
-    },
+    deps: ({ db }) => ({ webhooks: createWebhookApi({ db, producer, secrets: [SECRET], logger }) }),
+  })
+  // The sweeper runs in the worker, as the system role.
+  const sweeper = createWebhookSweeper({
+    receipts: createWebhookReceiptRepository(h.systemDb),
+    producer,
+    logger,
   })
   const tenant = await h.tenant('outage-store')
 

@@ -236,8 +236,9 @@ t.test('Redis down: still 200 once stored; the sweeper enqueues it later', async
     redis.disconnect()
   })
   await new Promise((r) => setTimeout(r, 100))
+  // The sweeper runs in the worker, as the system role.
   const sweeper = createWebhookSweeper({
-    receipts: createWebhookReceiptRepository(h.db),
+    receipts: createWebhookReceiptRepository(h.systemDb),
     producer,
     logger,
   })

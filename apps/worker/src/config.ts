@@ -15,6 +15,8 @@ import { QUEUE_NAMES, type QueueName } from '@xeno/queues'
 /** The worker process's configuration schema. */
 export const workerProcessEnv = z.object({
   ...databaseEnv.shape,
+  // The worker acts across tenants (schedulers, sweepers) as this role, never as the API's.
+  DATABASE_SYSTEM_URL: databaseEnv.shape.DATABASE_SYSTEM_URL.unwrap(),
   ...redisEnv.shape,
   ...secretsEnv.shape,
   ...shopifyEnv.shape,

@@ -1,6 +1,6 @@
 // Composition root of a worker process: `node apps/worker/src/main.ts [--queues sync,webhooks] [--concurrency N]`.
 import { once } from 'node:events'
-import { ConfigError, tokenKeys } from '@xeno/config'
+import { ConfigError, tenantContextKey, tokenKeys } from '@xeno/config'
 import { createLogger } from '@xeno/logger'
 import { createDb, rlsBypassReason } from '@xeno/db'
 import { createProducer, createRedis, queuePrefix } from '@xeno/queues'
@@ -39,14 +39,17 @@ async function main() {
     process.exit(1)
   }
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'xeno-worker' })
+  // The worker's cross-tenant role (schedulers, sweepers): system mode only inside withSystem;
+  // its tenant transactions are signed and confined by RLS like the API's.
   const { db, pool } = createDb({
-    url: config.DATABASE_URL,
+    url: config.DATABASE_SYSTEM_URL,
     applicationName: 'xeno-worker',
     poolMax: config.DATABASE_POOL_MAX,
     onError: (err) => logger.warn({ err: { message: err.message } }, 'postgres pool error'),
+    tenantContextKey: tenantContextKey(config),
   })
   const shutdown = new AbortController()
-  const reason = await retryForever(() => rlsBypassReason(db), {
+  const reason = await retryForever(() => rlsBypassReason(db, { system: true }), {
     signal: shutdown.signal,
     onError: (err, attempt, delayMs) =>
       logger.warn(
@@ -55,7 +58,10 @@ async function main() {
       ),
   })
   if (reason) {
-    logger.fatal({ reason }, 'DATABASE_URL must connect as the non-owner runtime role')
+    logger.fatal(
+      { reason },
+      'DATABASE_SYSTEM_URL must connect as the non-owner system role (a member of xeno_cross_tenant)',
+    )
     process.exit(1)
   }
 

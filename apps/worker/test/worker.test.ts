@@ -46,6 +46,7 @@ t.test('runs catalog jobs with validated payloads; bad payloads fail without ret
 t.test('--queues and --concurrency', async (t) => {
   const config = loadWorkerConfig({
     DATABASE_URL: 'postgres://x@127.0.0.1/x',
+    DATABASE_SYSTEM_URL: 'postgres://y@127.0.0.1/x',
     API_PEPPER: 'p'.repeat(32),
     TOKEN_ENCRYPTION_KEY: 'a'.repeat(64),
     SHOPIFY_CLIENT_ID: 'id',
@@ -60,4 +61,18 @@ t.test('--queues and --concurrency', async (t) => {
   t.throws(() => parseWorkerArgs(['--queues', 'nope'], config), /unknown queue nope/)
   t.throws(() => parseWorkerArgs(['--concurrency', '0'], config), /concurrency/)
   t.throws(() => parseWorkerArgs(['--bogus'], config), /unknown option/)
+})
+
+t.test('the worker needs its own cross-tenant role', async (t) => {
+  t.throws(
+    () =>
+      loadWorkerConfig({
+        DATABASE_URL: 'postgres://x@127.0.0.1/x',
+        API_PEPPER: 'p'.repeat(32),
+        TOKEN_ENCRYPTION_KEY: 'a'.repeat(64),
+        SHOPIFY_CLIENT_ID: 'id',
+        SHOPIFY_CLIENT_SECRET: 's',
+      }),
+    /DATABASE_SYSTEM_URL/,
+  )
 })

@@ -6,6 +6,7 @@ import {
   parseEnv,
   secretsEnv,
   shopifyEnv,
+  tenantContextKey,
   tokenKeys,
   z,
 } from './index.ts'
@@ -75,4 +76,22 @@ t.test('tokenKeys: the current key and the previous ones, hex or base64', async 
     'blanks skipped, order kept',
   )
   t.same(tokenKeys({ TOKEN_ENCRYPTION_KEY: b64 }).previous, [], 'none configured')
+})
+
+t.test('tenantContextKey: TENANT_CONTEXT_KEY, else derived from API_PEPPER', async (t) => {
+  const hex = 'ab'.repeat(32)
+  t.same(
+    tenantContextKey({ TENANT_CONTEXT_KEY: hex, API_PEPPER: 'p'.repeat(32) }),
+    Buffer.from(hex, 'hex'),
+  )
+  const derived = tenantContextKey({ API_PEPPER: 'p'.repeat(32) })
+  t.equal(derived.length, 32)
+  t.same(tenantContextKey({ API_PEPPER: 'p'.repeat(32) }), derived, 'the same pepper, the same key')
+  t.notSame(tenantContextKey({ API_PEPPER: 'q'.repeat(32) }), derived)
+  t.notSame(derived, Buffer.from('p'.repeat(32)), 'not the pepper itself')
+  t.throws(() => tenantContextKey({}), /TENANT_CONTEXT_KEY or API_PEPPER/)
+  const bad = t.throws(() =>
+    parseEnv(schema, { ...good, TENANT_CONTEXT_KEY: 'short' }),
+  ) as unknown as ConfigError
+  t.match(bad.issues, [{ variable: 'TENANT_CONTEXT_KEY', message: /32 bytes/ }])
 })

@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto'
 import { z } from 'zod'
 
 /** Raised by parseEnv with every bad variable listed in one readable message. */
@@ -39,6 +40,15 @@ const port = (defaultValue: number) =>
 export const databaseEnv = z.object({
   DATABASE_URL: urlWithProtocol(['postgres:', 'postgresql:']),
   DATABASE_OWNER_URL: urlWithProtocol(['postgres:', 'postgresql:']).optional(),
+  // The worker's cross-tenant role (schedulers, sweepers); never given to the API.
+  DATABASE_SYSTEM_URL: urlWithProtocol(['postgres:', 'postgresql:']).optional(),
+  // Signs each transaction's tenant context; derived from API_PEPPER when unset.
+  TENANT_CONTEXT_KEY: z
+    .string()
+    .refine((v) => decodeKey(v).length === 32, {
+      message: 'must be 32 bytes, as 64 hex characters or base64',
+    })
+    .optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   AUTO_MIGRATE: boolString(false),
 })
@@ -175,6 +185,22 @@ export function tokenKeys(config: {
       .filter((k) => k !== '')
       .map(decodeKey),
   }
+}
+
+/**
+ * The key tenant contexts are signed with: TENANT_CONTEXT_KEY, or else HKDF-SHA256 of API_PEPPER
+ * (its own label, so it reveals nothing of the pepper). The migrator stores it where only the
+ * database's xeno_definer role reads it; API and worker sign with it.
+ */
+export function tenantContextKey(config: {
+  TENANT_CONTEXT_KEY?: string | undefined
+  API_PEPPER?: string | undefined
+}): Buffer {
+  if (config.TENANT_CONTEXT_KEY) return decodeKey(config.TENANT_CONTEXT_KEY)
+  if (!config.API_PEPPER) throw new Error('TENANT_CONTEXT_KEY or API_PEPPER is required')
+  return Buffer.from(
+    hkdfSync('sha256', config.API_PEPPER, Buffer.alloc(0), 'xeno tenant context v1', 32),
+  )
 }
 
 export { z }

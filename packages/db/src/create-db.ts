@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import {
   CamelCasePlugin,
   Kysely,
@@ -22,6 +22,7 @@ type DbInternals = {
   pool: pg.Pool
   clients: Map<number, pg.PoolClient>
   camelCase: CamelCasePlugin
+  tenantContextKey: Buffer | undefined
 }
 const internalsOf = new WeakMap<Database, DbInternals>()
 const pidOf = (client: pg.PoolClient): number | undefined =>
@@ -35,6 +36,11 @@ export type CreateDbOptions = {
   statementTimeoutMs?: number
   /** Called with pool errors (idle clients dropped by a restarting server, etc.). */
   onError?: (err: Error) => void
+  /**
+   * The 32-byte key tenant and admin contexts are signed with (TENANT_CONTEXT_KEY). Without it
+   * withTenant/withAdmin cannot act: the database trusts no unsigned context.
+   */
+  tenantContextKey?: Buffer
 }
 
 /** Creates the application's Kysely instance (camelCase in TS, snake_case in SQL). */
@@ -63,7 +69,7 @@ export function createDb(options: CreateDbOptions): { db: Database; pool: pg.Poo
   })
   const camelCase = new CamelCasePlugin()
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [camelCase] })
-  internalsOf.set(db, { pool, clients, camelCase })
+  internalsOf.set(db, { pool, clients, camelCase, tenantContextKey: options.tenantContextKey })
   return { db, pool }
 }
 
@@ -160,28 +166,70 @@ export async function pipelinedTransaction(
   }
 }
 
+/** How long a signed context stays valid after it is made (checked at the transaction's start). */
+const CONTEXT_TTL_SECONDS = 600
+
+/**
+ * Signs `message` with db's tenant-context key the way app_private.mac_ok checks it:
+ * '<expiry>.<hex HMAC-SHA256(key, message:expiry)>'. For the database's narrow functions that
+ * take a vouched-for argument (a shop domain, the admin listing, /metrics).
+ */
+export function signContext(db: Database, message: string, now = Date.now()): string {
+  const key = internalsOf.get(db)?.tenantContextKey
+  if (!key)
+    throw new Error('no tenant-context key: pass tenantContextKey to createDb (TENANT_CONTEXT_KEY)')
+  const exp = Math.floor(now / 1000) + CONTEXT_TTL_SECONDS
+  return `${exp}.${createHmac('sha256', key).update(`${message}:${exp}`).digest('hex')}`
+}
+
+/**
+ * The statement that makes the current transaction act for one tenant: app.tenant_id and its
+ * MAC. set_config with bind parameters rather than SET LOCAL: the MAC then never appears in a
+ * statement's text, which pg_stat_activity shows to every session of the same role (a SET LOCAL
+ * literal would hand a concurrent attacker another tenant's signed context for its lifetime),
+ * and the text is the same for every tenant, so a prepared statement serves them all.
+ */
+export function tenantContext(db: Database, tenantId: string) {
+  return sql`SELECT set_config('app.tenant_id', ${tenantId}, true), set_config('app.tenant_mac', ${signContext(db, `tenant:${tenantId}`)}, true)`
+}
+
 /**
  * Runs fn in a transaction acting for one tenant: RLS then only shows that tenant's rows,
- * whatever filter a query forgets.
+ * whatever filter a query forgets. The tenant id is signed (see tenantContext): a role that can
+ * run SQL but lacks the key cannot name another tenant.
  */
 export async function withTenant<T>(
   db: Database,
   tenantId: string,
   fn: (trx: Tx) => Promise<T>,
 ): Promise<T> {
+  const context = tenantContext(db, tenantId)
   return db.transaction().execute(async (trx) => {
-    await sql`SELECT set_config('app.tenant_id', ${tenantId}, true)`.execute(trx)
+    await context.execute(trx)
     return fn(trx)
   })
 }
 
 /**
- * Runs fn in a transaction allowed to see every tenant (schedulers, sweepers, admin listings,
- * resolving a tenant from a shop domain or a credential). Callers are few and named.
+ * Runs fn in a transaction allowed to see admin_users and admin_sessions (signed like a tenant
+ * context). Only after the admin is authenticated, or to authenticate one.
+ */
+export async function withAdmin<T>(db: Database, fn: (trx: Tx) => Promise<T>): Promise<T> {
+  const mac = signContext(db, 'admin')
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT set_config('app.admin_mac', ${mac}, true)`.execute(trx)
+    return fn(trx)
+  })
+}
+
+/**
+ * Runs fn in a transaction allowed to see every tenant (schedulers, sweepers, reconciliation).
+ * Only a role in xeno_cross_tenant (the worker's DATABASE_SYSTEM_URL) may: for any other role,
+ * the API's included, app_require_system() refuses, and the setting alone grants nothing.
  */
 export async function withSystem<T>(db: Database, fn: (trx: Tx) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await sql`SELECT set_config('app.system', 'on', true)`.execute(trx)
+    await sql`SELECT set_config('app.system', 'on', true), app_require_system()`.execute(trx)
     return fn(trx)
   })
 }
@@ -207,16 +255,35 @@ export async function pingDb(db: Database, timeoutMs = 2000): Promise<boolean> {
  * Describes why the connected role would bypass row-level security, or null when it would not.
  * The runtime refuses to start as a superuser, a BYPASSRLS role or the owner of the tables.
  */
-export async function rlsBypassReason(db: Database): Promise<string | null> {
-  const { rows } = await sql<{ role: string; superuser: boolean; bypass: boolean; owns: number }>`
+export async function rlsBypassReason(
+  db: Database,
+  options: { system?: boolean } = {},
+): Promise<string | null> {
+  const { rows } = await sql<{
+    role: string
+    superuser: boolean
+    bypass: boolean
+    owns: number
+    crossTenant: boolean | null
+    definer: boolean | null
+  }>`
     SELECT current_user AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypass,
       (SELECT count(*)::int FROM pg_tables t
-        WHERE t.schemaname = 'public' AND t.tableowner = current_user) AS owns
+        WHERE t.schemaname = 'public' AND t.tableowner = current_user) AS owns,
+      (SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles
+        WHERE rolname = 'xeno_cross_tenant') AS cross_tenant,
+      (SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles
+        WHERE rolname = 'xeno_definer') AS definer
     FROM pg_roles r WHERE r.rolname = current_user`.execute(db)
   const r = rows[0]
   if (!r) return 'cannot read the connected role'
   if (r.superuser) return `role ${r.role} is a superuser`
   if (r.bypass) return `role ${r.role} has BYPASSRLS`
   if (r.owns > 0) return `role ${r.role} owns ${r.owns} tables`
+  if (r.definer) return `role ${r.role} is a member of xeno_definer (it could read the context key)`
+  if (options.system && !r.crossTenant)
+    return `role ${r.role} is not a member of xeno_cross_tenant (run the migrations with DATABASE_SYSTEM_URL set)`
+  if (!options.system && r.crossTenant)
+    return `role ${r.role} is a member of xeno_cross_tenant: only the worker's DATABASE_SYSTEM_URL role may act across tenants`
   return null
 }

@@ -62,6 +62,12 @@ export interface ApiKeys {
   tenantId: string;
 }
 
+export interface AppPrivateTenantContextKey {
+  id: Generated<number>;
+  key: Buffer;
+  updatedAt: Generated<Timestamp>;
+}
+
 export interface ComplianceRequests {
   completedAt: Timestamp | null;
   createdAt: Generated<Timestamp>;
@@ -368,6 +374,7 @@ export interface DB {
   adminUsers: AdminUsers;
   analyticsRollupState: AnalyticsRollupState;
   apiKeys: ApiKeys;
+  "appPrivate.tenantContextKey": AppPrivateTenantContextKey;
   complianceRequests: ComplianceRequests;
   customerDailyMetrics: CustomerDailyMetrics;
   customerOrderStats: CustomerOrderStats;

@@ -44,6 +44,10 @@ export type MigrateOptions = {
   ownerUrl: string
   /** Connection string the runtime uses; its user becomes the non-owner runtime role. */
   runtimeUrl?: string
+  /** The worker's cross-tenant connection (DATABASE_SYSTEM_URL); its user joins xeno_cross_tenant. */
+  systemUrl?: string
+  /** The 32-byte key the application signs tenant contexts with; stored where only xeno_definer reads it. */
+  tenantContextKey?: Buffer
   onProgress?: (message: string) => void
   /** Told how many migrations will run, then as each one starts (for a progress bar). */
   onStep?: (step: MigrationStep) => void
@@ -166,6 +170,63 @@ export async function ensureRuntimeRole(
   )
 }
 
+/** The NOLOGIN roles of the signed-context migration (see 202612041900_signed_tenant_context.ts). */
+export const DEFINER_ROLE = 'xeno_definer'
+export const CROSS_TENANT_ROLE = 'xeno_cross_tenant'
+
+async function isMember(db: Kysely<unknown>, user: string, role: string): Promise<boolean> {
+  const { rows } = await sql<{ member: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${user})
+      AND pg_has_role(${user}, ${role}, 'MEMBER') AS member`.execute(db)
+  return rows[0]?.member === true
+}
+
+/**
+ * After the migrations: the runtime role must not be able to act across tenants; the system
+ * role (when configured) is created, granted like the runtime role and made a member of
+ * xeno_cross_tenant; xeno_definer reads every table (for its narrow functions); and the
+ * tenant-context key is stored in app_private.
+ */
+export async function ensureSecurityRoles(
+  db: Kysely<unknown>,
+  options: Pick<MigrateOptions, 'runtimeUrl' | 'systemUrl' | 'tenantContextKey' | 'onProgress'>,
+): Promise<void> {
+  const { rows } = await sql<{ ready: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${CROSS_TENANT_ROLE})
+      AND to_regnamespace('app_private') IS NOT NULL AS ready`.execute(db)
+  if (!rows[0]?.ready) return // an older schema (rolling back): nothing to secure yet
+  const runtime = options.runtimeUrl ? roleFromUrl(options.runtimeUrl) : null
+  const system = options.systemUrl ? roleFromUrl(options.systemUrl) : null
+  if (runtime && system && runtime.user === system.user)
+    throw new Error(
+      `DATABASE_SYSTEM_URL must use another role than DATABASE_URL (both are ${runtime.user}): the API's role may not act across tenants`,
+    )
+  if (system) {
+    await ensureRuntimeRole(db, options.systemUrl!, options.onProgress)
+    await sql`GRANT ${sql.id(CROSS_TENANT_ROLE)} TO ${sql.id(system.user)}`.execute(db)
+  }
+  if (runtime) {
+    for (const role of [CROSS_TENANT_ROLE, DEFINER_ROLE])
+      if (await isMember(db, runtime.user, role))
+        throw new Error(
+          `the runtime role ${runtime.user} is a member of ${role}: revoke it (REVOKE ${role} FROM ${runtime.user}), the API's role may not act across tenants`,
+        )
+  }
+  await sql`GRANT SELECT, UPDATE ON ALL TABLES IN SCHEMA public TO ${sql.id(DEFINER_ROLE)}`.execute(
+    db,
+  )
+  await sql`REVOKE ALL ON kysely_migration, kysely_migration_lock FROM ${sql.id(DEFINER_ROLE)}`.execute(
+    db,
+  )
+  if (options.tenantContextKey) {
+    if (options.tenantContextKey.length !== 32)
+      throw new Error('the tenant-context key must be 32 bytes')
+    await sql`INSERT INTO app_private.tenant_context_key (id, key) VALUES (1, ${options.tenantContextKey})
+      ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key, updated_at = now()
+      WHERE app_private.tenant_context_key.key IS DISTINCT FROM EXCLUDED.key`.execute(db)
+  }
+}
+
 /** Creates the database named in url when it does not exist (first run on a fresh server). */
 export async function ensureDatabase(url: string, onProgress?: (m: string) => void): Promise<void> {
   const target = new URL(url)
@@ -201,6 +262,7 @@ export async function migrateToLatest(options: MigrateOptions): Promise<string[]
     const ran = check(await migrator.migrateToLatest())
     for (const m of ran) options.onProgress?.(m)
     if (options.runtimeUrl) await ensureRuntimeRole(db, options.runtimeUrl, options.onProgress)
+    await ensureSecurityRoles(db, options)
     return ran
   } finally {
     await db.destroy()

@@ -6,6 +6,12 @@ import { MIGRATIONS_DIR, migrateToLatest } from './migrator.ts'
 
 /** The test runtime role: not an owner, no BYPASSRLS, so tests see RLS as production does. */
 export const TEST_RUNTIME_ROLE = 'xeno_app'
+/** The test system role (the worker's DATABASE_SYSTEM_URL): a member of xeno_cross_tenant. */
+export const TEST_SYSTEM_ROLE = 'xeno_system'
+/** The tenant-context key every test database is migrated with (its hex: TENANT_CONTEXT_KEY). */
+export const TEST_TENANT_CONTEXT_KEY = createHash('sha256')
+  .update('xeno test tenant context')
+  .digest()
 
 /** Where tests find a Postgres they may create databases in. */
 export function testAdminUrl(): string {
@@ -61,6 +67,8 @@ export async function ensureTemplate(): Promise<string> {
       await migrateToLatest({
         ownerUrl: withDatabase(testAdminUrl(), name),
         runtimeUrl: withDatabase(testAdminUrl(), name, TEST_RUNTIME_ROLE, TEST_RUNTIME_ROLE),
+        systemUrl: withDatabase(testAdminUrl(), name, TEST_SYSTEM_ROLE, TEST_SYSTEM_ROLE),
+        tenantContextKey: TEST_TENANT_CONTEXT_KEY,
       })
       await client.query(`ALTER DATABASE ${name} WITH is_template true`)
     }
@@ -77,8 +85,12 @@ export type TestDatabase = {
   ownerUrl: string
   /** Connects as the runtime role: what the app uses. */
   appUrl: string
+  /** Connects as the system role (the worker's DATABASE_SYSTEM_URL). */
+  systemUrl: string
   /** The app's Kysely instance (runtime role, camelCase). */
   db: Database
+  /** The worker's cross-tenant Kysely instance (system role): withSystem works only here. */
+  systemDb: Database
   /** A query as the owner (bypasses RLS): seeding and assertions across tenants. */
   ownerQuery: <T extends pg.QueryResultRow>(text: string, params?: unknown[]) => Promise<T[]>
   close: () => Promise<void>
@@ -91,7 +103,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`)
   const ownerUrl = withDatabase(testAdminUrl(), name)
   const appUrl = withDatabase(testAdminUrl(), name, TEST_RUNTIME_ROLE, TEST_RUNTIME_ROLE)
-  const { db } = createDb({ url: appUrl, applicationName: 'xeno-test', poolMax: 5 })
+  const systemUrl = withDatabase(testAdminUrl(), name, TEST_SYSTEM_ROLE, TEST_SYSTEM_ROLE)
+  const key = { tenantContextKey: TEST_TENANT_CONTEXT_KEY }
+  const { db } = createDb({ url: appUrl, applicationName: 'xeno-test', poolMax: 5, ...key })
+  // Pools connect lazily: a test that never acts across tenants opens no system connection.
+  const { db: systemDb } = createDb({
+    url: systemUrl,
+    applicationName: 'xeno-test-system',
+    poolMax: 3,
+    ...key,
+  })
   // One owner connection, opened on first use.
   let owner: pg.Pool | undefined
   let closed = false
@@ -99,7 +120,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     name,
     ownerUrl,
     appUrl,
+    systemUrl,
     db,
+    systemDb,
     ownerQuery: async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) => {
       owner ??= new pg.Pool({ connectionString: ownerUrl, max: 1 })
       return (await owner.query<T>(text, params)).rows
@@ -109,6 +132,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       closed = true
       await owner?.end()
       await db.destroy()
+      await systemDb.destroy()
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
     },
   }
@@ -118,6 +142,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export async function createEmptyDatabase(): Promise<{
   ownerUrl: string
   appUrl: string
+  systemUrl: string
   close: () => Promise<void>
 }> {
   const name = `xeno_e_${randomBytes(6).toString('hex')}`
@@ -125,6 +150,7 @@ export async function createEmptyDatabase(): Promise<{
   return {
     ownerUrl: withDatabase(testAdminUrl(), name),
     appUrl: withDatabase(testAdminUrl(), name, TEST_RUNTIME_ROLE, TEST_RUNTIME_ROLE),
+    systemUrl: withDatabase(testAdminUrl(), name, TEST_SYSTEM_ROLE, TEST_SYSTEM_ROLE),
     close: async () => {
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
     },

@@ -5,14 +5,19 @@ import type { Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import pg from 'pg'
 import { sql } from 'kysely'
-import { createDb, pipelinedTransaction, rawClientOf } from '../src/index.ts'
-import { createTestDatabase } from '../src/testing.ts'
+import { createDb, pipelinedTransaction, rawClientOf, tenantContext } from '../src/index.ts'
+import { createTestDatabase, TEST_TENANT_CONTEXT_KEY } from '../src/testing.ts'
 
 /** A fresh test database and a pool of its own on it (the runtime role), closed with the test. */
 async function testDb(t: Test, applicationName: string, poolMax: number) {
   const tdb = await createTestDatabase()
   t.teardown(() => tdb.close())
-  const { db } = createDb({ url: tdb.appUrl, applicationName, poolMax })
+  const { db } = createDb({
+    url: tdb.appUrl,
+    applicationName,
+    poolMax,
+    tenantContextKey: TEST_TENANT_CONTEXT_KEY,
+  })
   t.teardown(() => db.destroy())
   return { tdb, db }
 }
@@ -55,7 +60,7 @@ t.test(
       `INSERT INTO tenants (shop_domain, status) VALUES ('pipe.myshopify.com', 'active') RETURNING id`,
     )
     const tenantId = tenant!.id
-    const setTenant = sql`SELECT set_config('app.tenant_id', ${tenantId}, true)`.compile(db)
+    const setTenant = tenantContext(db, tenantId).compile(db)
     const insertEvent = (name: string) =>
       db
         .insertInto('customEvents')
@@ -114,7 +119,7 @@ t.test(
     t.equal(err.code, '22P02', 'rejects with the failing statement error')
     t.same(await names(), ['first', 'second'], 'rolled back as a whole')
 
-    // Without app.tenant_id, RLS refuses the row: set_config was local to the transaction.
+    // Without a tenant context, RLS refuses the row: set_config was local to the transaction.
     const refused = await pipelinedTransaction(db, [insertEvent('fifth')]).then(
       () => ({ code: 'committed' }),
       (e: unknown) => e as { code?: string },

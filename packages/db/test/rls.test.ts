@@ -63,9 +63,15 @@ t.test('row-level security is the second wall', async (t) => {
   )
   t.equal(upd.numUpdatedRows, 0n)
 
-  // Explicit system mode sees across tenants (schedulers, sweepers).
-  const all = await withSystem(db, (trx) => trx.selectFrom('customers').select('id').execute())
+  // Explicit system mode sees across tenants (schedulers, sweepers): only as the system role.
+  const all = await withSystem(tdb.systemDb, (trx) =>
+    trx.selectFrom('customers').select('id').execute(),
+  )
   t.equal(all.length, 2)
+  await t.rejects(
+    withSystem(db, (trx) => trx.selectFrom('customers').select('id').execute()),
+    /may not act across tenants/,
+  )
 
   // The setting is transaction-local: it does not leak to the next user of the connection.
   t.same(await db.selectFrom('customers').select('id').execute(), [])

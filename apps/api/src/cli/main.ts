@@ -4,7 +4,7 @@
 // in the process list or shell history.
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { ConfigError, databaseEnv, parseEnv } from '@xeno/config'
+import { ConfigError, databaseEnv, parseEnv, secretsEnv, tenantContextKey } from '@xeno/config'
 import { createDb } from '@xeno/db'
 import { AppError, createAdminAuthService, createPasswordHasher } from '@xeno/core'
 
@@ -35,8 +35,23 @@ async function adminCreate(args: string[]): Promise<number> {
     process.stderr.write('the password must be 10 to 256 characters\n')
     return 2
   }
-  const config = parseEnv(databaseEnv, process.env)
-  const { db } = createDb({ url: config.DATABASE_URL, applicationName: 'xeno-cli', poolMax: 1 })
+  const config = parseEnv(
+    databaseEnv.extend({ API_PEPPER: secretsEnv.shape.API_PEPPER.optional() }),
+    process.env,
+  )
+  let key: Buffer
+  try {
+    key = tenantContextKey(config)
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message} (the key the API signs tenant contexts with)\n`)
+    return 2
+  }
+  const { db } = createDb({
+    url: config.DATABASE_URL,
+    applicationName: 'xeno-cli',
+    poolMax: 1,
+    tenantContextKey: key,
+  })
   try {
     const admins = createAdminAuthService({ db, hasher: createPasswordHasher() })
     const admin = await admins.createAdmin(username, password)

@@ -191,6 +191,8 @@ export async function buildTestApp(t: Test, options: TestAppOptions = {}) {
   return {
     app,
     db,
+    /** The worker's cross-tenant role on the same database (sweepers, schedulers). */
+    systemDb: tdb.systemDb,
     /** Every route the app registered (collected with onRoute), HEAD twins included. */
     routes,
     /** The ingest producer and its BullMQ prefix (queues of this test app). */

@@ -1,6 +1,8 @@
-import { sql, type Database } from '@xeno/db'
+import { sql, withAdmin, type Database } from '@xeno/db'
 
-// admin_users and admin_sessions belong to no tenant (no RLS): admins act across tenants.
+// admin_users and admin_sessions belong to no tenant; row-level security shows them only inside
+// a signed admin context (withAdmin), so the runtime role alone, whatever SQL it runs, reads no
+// admin row or password hash.
 
 export type AdminRow = { id: string; username: string; passwordHash: string }
 export type AdminSessionRow = {
@@ -20,7 +22,7 @@ export function createAdminRepository(db: Database) {
   return {
     /** Inserts the admin only while none exists (atomic across concurrent callers); null otherwise. */
     async insertFirstAdmin(username: string, passwordHash: string) {
-      return db.transaction().execute(async (trx) => {
+      return withAdmin(db, async (trx) => {
         await sql`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx)
         const existing = await trx.selectFrom('adminUsers').select('id').limit(1).executeTakeFirst()
         if (existing) return null
@@ -33,35 +35,43 @@ export function createAdminRepository(db: Database) {
     },
 
     async insertAdmin(username: string, passwordHash: string) {
-      return db
-        .insertInto('adminUsers')
-        .values({ username, passwordHash })
-        .returning(['id', 'username', 'createdAt'])
-        .executeTakeFirstOrThrow()
+      return withAdmin(db, (trx) =>
+        trx
+          .insertInto('adminUsers')
+          .values({ username, passwordHash })
+          .returning(['id', 'username', 'createdAt'])
+          .executeTakeFirstOrThrow(),
+      )
     },
 
     async findAdminByUsername(username: string): Promise<AdminRow | undefined> {
-      return db
-        .selectFrom('adminUsers')
-        .select(['id', 'username', 'passwordHash'])
-        .where('username', '=', username)
-        .executeTakeFirst()
+      return withAdmin(db, (trx) =>
+        trx
+          .selectFrom('adminUsers')
+          .select(['id', 'username', 'passwordHash'])
+          .where('username', '=', username)
+          .executeTakeFirst(),
+      )
     },
 
     async findAdmin(id: string) {
-      return db
-        .selectFrom('adminUsers')
-        .select(['id', 'username', 'createdAt'])
-        .where('id', '=', id)
-        .executeTakeFirst()
+      return withAdmin(db, (trx) =>
+        trx
+          .selectFrom('adminUsers')
+          .select(['id', 'username', 'createdAt'])
+          .where('id', '=', id)
+          .executeTakeFirst(),
+      )
     },
 
     async updateAdminPasswordHash(id: string, passwordHash: string, now: Date) {
-      await db
-        .updateTable('adminUsers')
-        .set({ passwordHash, updatedAt: now })
-        .where('id', '=', id)
-        .execute()
+      await withAdmin(db, (trx) =>
+        trx
+          .updateTable('adminUsers')
+          .set({ passwordHash, updatedAt: now })
+          .where('id', '=', id)
+          .execute(),
+      )
     },
 
     async insertAdminSession(s: {
@@ -70,39 +80,47 @@ export function createAdminRepository(db: Database) {
       now: Date
       expiresAt: Date
     }) {
-      await db
-        .insertInto('adminSessions')
-        .values({
-          adminId: s.adminId,
-          tokenHash: s.tokenHash,
-          createdAt: s.now,
-          lastSeenAt: s.now,
-          expiresAt: s.expiresAt,
-        })
-        .execute()
+      await withAdmin(db, (trx) =>
+        trx
+          .insertInto('adminSessions')
+          .values({
+            adminId: s.adminId,
+            tokenHash: s.tokenHash,
+            createdAt: s.now,
+            lastSeenAt: s.now,
+            expiresAt: s.expiresAt,
+          })
+          .execute(),
+      )
     },
 
     /** The session a cookie names, with its admin. */
     async findAdminSessionByTokenHash(tokenHash: Buffer): Promise<AdminSessionRow | undefined> {
-      return db
-        .selectFrom('adminSessions as s')
-        .innerJoin('adminUsers as u', 'u.id', 's.adminId')
-        .select(['s.id', 's.adminId', 'u.username', 's.lastSeenAt', 's.expiresAt', 's.revokedAt'])
-        .where('s.tokenHash', '=', tokenHash)
-        .executeTakeFirst()
+      return withAdmin(db, (trx) =>
+        trx
+          .selectFrom('adminSessions as s')
+          .innerJoin('adminUsers as u', 'u.id', 's.adminId')
+          .select(['s.id', 's.adminId', 'u.username', 's.lastSeenAt', 's.expiresAt', 's.revokedAt'])
+          .where('s.tokenHash', '=', tokenHash)
+          .executeTakeFirst(),
+      )
     },
 
     async touchAdminSession(id: string, now: Date) {
-      await db.updateTable('adminSessions').set({ lastSeenAt: now }).where('id', '=', id).execute()
+      await withAdmin(db, (trx) =>
+        trx.updateTable('adminSessions').set({ lastSeenAt: now }).where('id', '=', id).execute(),
+      )
     },
 
     async revokeAdminSessionByTokenHash(tokenHash: Buffer, now: Date) {
-      await db
-        .updateTable('adminSessions')
-        .set({ revokedAt: now })
-        .where('tokenHash', '=', tokenHash)
-        .where('revokedAt', 'is', null)
-        .execute()
+      await withAdmin(db, (trx) =>
+        trx
+          .updateTable('adminSessions')
+          .set({ revokedAt: now })
+          .where('tokenHash', '=', tokenHash)
+          .where('revokedAt', 'is', null)
+          .execute(),
+      )
     },
   }
 }

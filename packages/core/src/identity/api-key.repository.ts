@@ -1,4 +1,4 @@
-import { withSystem, withTenant, type Database } from '@xeno/db'
+import { sql, withTenant, type Database } from '@xeno/db'
 
 const PUBLIC_COLUMNS = ['id', 'prefix', 'label', 'createdAt', 'lastUsedAt', 'revokedAt'] as const
 
@@ -57,13 +57,15 @@ export function createApiKeyRepository(db: Database) {
 
     /** Resolves an X-API-Key (by its HMAC) before its tenant is known. */
     async findApiKeyByHash(keyHash: Buffer) {
-      return withSystem(db, (trx) =>
-        trx
-          .selectFrom('apiKeys')
-          .select(['id', 'tenantId', 'lastUsedAt', 'revokedAt'])
-          .where('keyHash', '=', keyHash)
-          .executeTakeFirst(),
+      const { rows } = await sql<{
+        id: string
+        tenantId: string
+        lastUsedAt: Date | null
+        revokedAt: Date | null
+      }>`SELECT id, tenant_id, last_used_at, revoked_at FROM app_api_key_by_hash(${keyHash})`.execute(
+        db,
       )
+      return rows[0]
     },
 
     async touchApiKey(tenantId: string, keyId: string, now: Date) {

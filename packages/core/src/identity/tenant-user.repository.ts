@@ -1,4 +1,4 @@
-import { withSystem, withTenant, type Database } from '@xeno/db'
+import { sql, withTenant, type Database } from '@xeno/db'
 
 export type TenantRole = 'owner' | 'viewer'
 export type TenantUserRow = {
@@ -140,25 +140,11 @@ export function createTenantUserRepository(db: Database) {
 
     /** Resolves a session cookie before its tenant is known. */
     async findTenantSessionByTokenHash(tokenHash: Buffer): Promise<TenantSessionRow | undefined> {
-      const row = await withSystem(db, (trx) =>
-        trx
-          .selectFrom('tenantSessions as s')
-          .innerJoin('tenantUsers as u', (j) =>
-            j.onRef('u.tenantId', '=', 's.tenantId').onRef('u.id', '=', 's.userId'),
-          )
-          .select([
-            's.id',
-            's.tenantId',
-            's.userId',
-            'u.role',
-            's.lastSeenAt',
-            's.expiresAt',
-            's.revokedAt',
-          ])
-          .where('s.tokenHash', '=', tokenHash)
-          .executeTakeFirst(),
-      )
-      return row as TenantSessionRow | undefined
+      // The database's narrow lookup: one row for the hash, whatever the tenant.
+      const { rows } = await sql<TenantSessionRow>`
+        SELECT id, tenant_id, user_id, role, last_seen_at, expires_at, revoked_at
+        FROM app_tenant_session_by_hash(${tokenHash})`.execute(db)
+      return rows[0]
     },
 
     async touchSession(tenantId: string, sessionId: string, now: Date) {

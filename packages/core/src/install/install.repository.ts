@@ -1,4 +1,5 @@
-import { sql, withSystem, withTenant, type Database } from '@xeno/db'
+import { randomUUID } from 'node:crypto'
+import { signContext, sql, withTenant, type Database } from '@xeno/db'
 
 /** All SQL of the OAuth install: single-use states and the installed tenant's shop details. */
 export function createInstallRepository(db: Database) {
@@ -14,43 +15,41 @@ export function createInstallRepository(db: Database) {
 
     /** Uses a state once, for the shop it was issued for: false when unknown, used, expired or another shop's. */
     async consumeState(stateHash: Buffer, shopDomain: string, now: Date): Promise<boolean> {
-      const row = await db
-        .updateTable('oauthStates')
-        .set({ usedAt: now })
-        .where('stateHash', '=', stateHash)
-        .where('shopDomain', '=', shopDomain)
-        .where('usedAt', 'is', null)
-        .where('expiresAt', '>', now)
-        .returning('id')
-        .executeTakeFirst()
-      return row !== undefined
+      // Live states are invisible to the runtime role: the database's function uses one by hash.
+      const { rows } = await sql<{ used: boolean }>`
+        SELECT app_consume_oauth_state(${stateHash}, ${shopDomain}, ${now}) AS used`.execute(db)
+      return rows[0]?.used === true
     },
 
-    /** Finds the tenant of a shop, or creates it (pending) — before any tenant context exists. */
+    /**
+     * Finds the tenant of a shop, or creates it (pending). No system mode: the lookup is the
+     * database's signed shop function, and a new tenant is inserted acting as itself (its id
+     * chosen here), so the install callback needs no cross-tenant rights.
+     */
     async findOrCreateTenant(shopDomain: string): Promise<{ id: string; created: boolean }> {
-      const existing = await withSystem(db, (trx) =>
-        trx
-          .selectFrom('tenants')
-          .select('id')
-          .where('shopDomain', '=', shopDomain)
-          .executeTakeFirst(),
-      )
+      const find = async () => {
+        const { rows } = await sql<{ id: string }>`
+          SELECT id FROM app_tenant_by_shop(${shopDomain}, ${signContext(db, `shop:${shopDomain}`)})`.execute(
+          db,
+        )
+        return rows[0]
+      }
+      const existing = await find()
       if (existing) return { id: existing.id, created: false }
-      return withSystem(db, async (trx) => {
-        const inserted = await trx
+      const id = randomUUID()
+      const inserted = await withTenant(db, id, (trx) =>
+        trx
           .insertInto('tenants')
-          .values({ shopDomain })
+          .values({ id, shopDomain })
           .onConflict((oc) => oc.column('shopDomain').doNothing())
           .returning('id')
-          .executeTakeFirst()
-        if (inserted) return { id: inserted.id, created: true }
-        const row = await trx
-          .selectFrom('tenants')
-          .select('id')
-          .where('shopDomain', '=', shopDomain)
-          .executeTakeFirstOrThrow()
-        return { id: row.id, created: false }
-      })
+          .executeTakeFirst(),
+      )
+      if (inserted) return { id: inserted.id, created: true }
+      // A concurrent callback created it first.
+      const row = await find()
+      if (!row) throw new Error(`tenant of ${shopDomain} neither inserted nor found`)
+      return { id: row.id, created: false }
     },
 
     /** Marks the tenant active (installed or reinstalled) with what Shopify says of the shop. */

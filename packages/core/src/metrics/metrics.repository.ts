@@ -1,4 +1,4 @@
-import { sql, withSystem, type Database } from '@xeno/db'
+import { signContext, sql, type Database } from '@xeno/db'
 
 /** One tenant's sync state for one resource, as /metrics exports it. */
 export type SyncLagRow = {
@@ -12,20 +12,20 @@ export type SyncLagRow = {
 
 /**
  * Reads for the Prometheus endpoint. They span every tenant by design (operators watch the whole
- * fleet), so they run in withSystem; they return aggregates and ids only, never tenant data.
+ * fleet), so they call the database's signed fleet functions (the API's role has no system
+ * mode); those return aggregates, ids and states only, never tenant data.
  */
 export function createMetricsRepository(db: Database) {
   return {
     /** Every sync checkpoint: per tenant and resource, state, cursor and last success. */
     async syncCheckpoints(): Promise<SyncLagRow[]> {
-      const rows = await withSystem(db, (trx) =>
-        trx
-          .selectFrom('syncCheckpoints')
-          .select(['tenantId', 'resource', 'state', 'cursorUpdatedAt', 'lastSuccessAt'])
-          .orderBy('tenantId')
-          .orderBy('resource')
-          .execute(),
-      )
+      const { rows } = await sql<{
+        tenantId: string
+        resource: string
+        state: string
+        cursorUpdatedAt: Date | null
+        lastSuccessAt: Date | null
+      }>`SELECT * FROM app_fleet_sync_checkpoints(${signContext(db, 'metrics')})`.execute(db)
       return rows.map((r) => ({
         tenantId: r.tenantId,
         resource: r.resource,
@@ -37,14 +37,8 @@ export function createMetricsRepository(db: Database) {
 
     /** Webhook inbox rows per status (received, enqueued, processed, failed, …). */
     async webhookReceiptsByStatus(): Promise<{ status: string; count: number }[]> {
-      const rows = await withSystem(db, (trx) =>
-        trx
-          .selectFrom('webhookReceipts')
-          .select(['status', sql<string>`count(*)`.as('count')])
-          .groupBy('status')
-          .orderBy('status')
-          .execute(),
-      )
+      const { rows } = await sql<{ status: string; count: string }>`
+        SELECT * FROM app_fleet_webhook_receipts(${signContext(db, 'metrics')})`.execute(db)
       return rows.map((r) => ({ status: r.status, count: Number(r.count) }))
     },
   }

@@ -4,6 +4,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 import {
   rawClientOf,
   sql,
+  tenantContext,
   withSystem,
   withTenant,
   type Database,
@@ -410,7 +411,7 @@ export function createSyncRepository(db: Database) {
       v: { snapshotAt: Date; cursorAt: Date; runId: string; deleteMissing: boolean },
     ): Promise<{ written: number; deleted: number; staged: number }> {
       return conn.transaction().execute(async (trx) => {
-        await sql`SELECT set_config('app.tenant_id', ${tenantId}, true)`.execute(trx)
+        await tenantContext(db, tenantId).execute(trx)
         // A million-row merge outlives the pool's per-statement limit; this one is bounded by
         // the snapshot's size, not by a runaway plan.
         await sql`SET LOCAL statement_timeout = '1h'`.execute(trx)

@@ -1,4 +1,4 @@
-import { withSystem, withTenant, type Database } from '@xeno/db'
+import { signContext, sql, withTenant, type Database } from '@xeno/db'
 
 const TENANT_COLUMNS = [
   'id',
@@ -38,13 +38,18 @@ export function createTenantRepository(db: Database) {
       )
     },
 
-    /** Admin listing across tenants, keyset-paginated by id. */
+    /**
+     * Admin listing across tenants, keyset-paginated by id: the database's narrow listing
+     * function, vouched for by the app's signature (callers have checked the admin).
+     */
     async listTenants(page: { limit: number; after?: string | undefined }): Promise<TenantRow[]> {
-      return withSystem(db, (trx) => {
-        let q = trx.selectFrom('tenants').select(TENANT_COLUMNS).orderBy('id').limit(page.limit)
-        if (page.after) q = q.where('id', '>', page.after)
-        return q.execute()
-      })
+      const { rows } = await sql<TenantRow>`
+        SELECT id, shop_domain, status, shop_name, iana_timezone, currency, plan, installed_at,
+          created_at
+        FROM app_list_tenants(${page.after ?? null}::uuid, ${page.limit}, ${signContext(db, 'tenants')})`.execute(
+        db,
+      )
+      return rows
     },
 
     async findTenant(tenantId: string): Promise<TenantRow | undefined> {
@@ -61,13 +66,12 @@ export function createTenantRepository(db: Database) {
     async findTenantByShopDomain(
       shopDomain: string,
     ): Promise<{ id: string; status: string } | undefined> {
-      return withSystem(db, (trx) =>
-        trx
-          .selectFrom('tenants')
-          .select(['id', 'status'])
-          .where('shopDomain', '=', shopDomain)
-          .executeTakeFirst(),
+      // A shop domain is public: the app signs the lookup so a bare role cannot make it.
+      const { rows } = await sql<{ id: string; status: string }>`
+        SELECT id, status FROM app_tenant_by_shop(${shopDomain}, ${signContext(db, `shop:${shopDomain}`)})`.execute(
+        db,
       )
+      return rows[0]
     },
 
     /** Stores a manual Admin API token (already encrypted) and marks the tenant active. */

@@ -1,4 +1,13 @@
-import { pipelinedTransaction, sql, withSystem, withTenant, type Database, type Tx } from '@xeno/db'
+import {
+  pipelinedTransaction,
+  signContext,
+  sql,
+  tenantContext,
+  withSystem,
+  withTenant,
+  type Database,
+  type Tx,
+} from '@xeno/db'
 
 export type NewReceipt = {
   tenantId: string
@@ -54,7 +63,7 @@ export function createWebhookReceiptRepository(db: Database) {
           .map((i) => rows[i]!)
           .sort((a, b) => (a.webhookId < b.webhookId ? -1 : a.webhookId > b.webhookId ? 1 : 0))
         return [
-          sql`SELECT set_config('app.tenant_id', ${tenantId}, true)`.compile(db),
+          tenantContext(db, tenantId).compile(db),
           db
             .insertInto('webhookReceipts')
             .values(
@@ -215,17 +224,17 @@ export function createWebhookReceiptRepository(db: Database) {
       )
     },
 
-    /** Admin replay: find a receipt by id across tenants, and put a failed one back to received. */
+    /**
+     * Admin replay: find a receipt by id across tenants, and put a failed one back to received.
+     * The API has no system mode: the database's replay function, signed for this id (callers
+     * have checked the admin).
+     */
     async resetForReplay(id: string): Promise<{ tenantId: string; id: string } | undefined> {
-      return withSystem(db, (trx) =>
-        trx
-          .updateTable('webhookReceipts')
-          .set({ status: 'received', lastError: null, enqueuedAt: null })
-          .where('id', '=', id)
-          .where('status', 'in', ['failed', 'received'])
-          .returning(['tenantId', 'id'])
-          .executeTakeFirst(),
+      const { rows } = await sql<{ tenantId: string; id: string }>`
+        SELECT tenant_id, id FROM app_reset_receipt_for_replay(${id}::uuid, ${signContext(db, `replay:${id}`)})`.execute(
+        db,
       )
+      return rows[0]
     },
 
     async findById(id: string): Promise<{ tenantId: string; status: string } | undefined> {

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { databaseEnv, parseEnv, ConfigError } from '@xeno/config'
+import { databaseEnv, parseEnv, ConfigError, secretsEnv, tenantContextKey } from '@xeno/config'
 import { createProgressBar, type ProgressBar } from '@xeno/logger'
 import { makeMigration, migrateToLatest, rollback, type MigrationStep } from '../migrator.ts'
 
@@ -50,7 +50,10 @@ async function main() {
     return
   }
   if (command === 'codegen') return codegen(args.includes('--verify'))
-  const env = parseEnv(databaseEnv, process.env)
+  const env = parseEnv(
+    databaseEnv.extend({ API_PEPPER: secretsEnv.shape.API_PEPPER.optional() }),
+    process.env,
+  )
   if (command !== 'migrate' && command !== 'rollback')
     throw new Error('usage: migrate | rollback [--all] | make NAME | codegen [--verify]')
   // A bar over the migrations (stderr), the step running named; messages print above it.
@@ -68,6 +71,9 @@ async function main() {
   const opts = {
     ownerUrl: env.DATABASE_OWNER_URL ?? env.DATABASE_URL,
     runtimeUrl: env.DATABASE_URL,
+    systemUrl: env.DATABASE_SYSTEM_URL,
+    // The key the API and worker sign tenant contexts with (TENANT_CONTEXT_KEY, or from API_PEPPER).
+    tenantContextKey: command === 'migrate' ? tenantContextKey(env) : undefined,
     onProgress: (m: string) => (bar ? bar.log(`  ${m}`) : progress(m)),
     onStep,
   }
