@@ -109,7 +109,7 @@ try {
   // What a worker does at start: read the schedulable tenants, upsert their schedules.
   const memBefore = await memory()
   const r0 = performance.now()
-  const ids = await createSyncRepository(tdb.db).schedulableTenants()
+  const ids = await createSyncRepository(tdb.systemDb).schedulableTenants()
   const readMs = performance.now() - r0
   const u0 = performance.now()
   const cpuRegister0 = process.cpuUsage()

@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { createShopAccessService, createTokenCipher } from '@xeno/core'
-import { TEST_RUNTIME_ROLE } from '@xeno/db/testing'
+import { TEST_RUNTIME_ROLE, TEST_SYSTEM_ROLE } from '@xeno/db/testing'
 import { physicalQueueNames, webhookShardOf } from '@xeno/queues'
 import { startRedisCluster } from '@xeno/queues/cluster-testing'
 import { createFakeShopify } from '@xeno/shopify-fake'
@@ -73,10 +73,14 @@ t.test(
     const runtimeUrl = new URL(h.ownerUrl)
     runtimeUrl.username = TEST_RUNTIME_ROLE
     runtimeUrl.password = TEST_RUNTIME_ROLE
+    const systemUrl = new URL(h.ownerUrl)
+    systemUrl.username = TEST_SYSTEM_ROLE
+    systemUrl.password = TEST_SYSTEM_ROLE
     const port = await freePort()
     const origin = `http://127.0.0.1:${port}`
     const env = testEnv({
       DATABASE_URL: runtimeUrl.toString(),
+      DATABASE_SYSTEM_URL: systemUrl.toString(),
       REDIS_URL: cluster.url,
       WEBHOOK_QUEUE_SHARDS: String(SHARDS),
       QUEUE_PREFIX: PREFIX,

@@ -130,6 +130,10 @@ const WRITE =
 export function volatileInWrites(source: string, file: string): string[] {
   const out: string[] = []
   for (const { text, line } of templateLiterals(source)) {
+    // Only schema public is distributed: a write to another schema's table (app_private, the
+    // coordinator's own) is not bound by these rules.
+    const target = /\b(?:insert\s+into|update|delete\s+from)\s+([a-z_]\w*)\./i.exec(text)
+    if (target && target[1]!.toLowerCase() !== 'public') continue
     const at = text.search(/\bdo\s+update\s+set\b/i)
     const upsertSet = at >= 0 ? text.slice(at) : /\bexcluded\./i.test(text) ? text : ''
     const f = NON_IMMUTABLE.exec(upsertSet)
