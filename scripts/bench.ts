@@ -60,6 +60,19 @@ type AnalyticsOut = {
   all_within_target?: boolean
   results?: { scenario: string; endpoint: string; p95_ms: number; ratio: number }[]
 }
+type ManyTenantsOut = {
+  tenants?: number
+  register?: { ms?: number }
+  redis_memory?: { per_tenant_bytes?: number; while_firing_per_tenant_bytes?: number }
+  firing?: {
+    periods?: number
+    tenants_fired?: number
+    fires_per_tenant_min?: number
+    late_ms_p99?: number
+    cpu_ms_per_tenant_per_fire?: number
+    core_share_at_15_min?: number
+  }
+}
 type AuthOut = { ratio: number; ratios?: Record<string, number>; met?: boolean }
 type MemoryOut = {
   orders: number
@@ -162,6 +175,24 @@ export const BENCHES: Bench[] = [
       return {
         result: `${n(j.medianMbPerSec, 1)} MB/s, ${n(j.fileSizeMb, 1)} MB file, peak RSS ${n(j.medianPeakRssMb, 0)} MB`,
         pass: null,
+      }
+    },
+    limitMin: { full: 30, quick: 5 },
+  },
+  {
+    name: 'many-tenants',
+    // Production's period (SYNC_INTERVAL_MINUTES = 15) and concurrency (WORKER_CONCURRENCY = 4).
+    full: ['--tenants', '10000', '--every-s', '900', '--fires', '1', '--concurrency', '4'],
+    quick: ['--tenants', '500', '--every-s', '20', '--fires', '1', '--concurrency', '4'],
+    target:
+      'every one of 10,000 tenants fires its incremental schedule once per period; Redis memory and scheduler CPU per tenant reported',
+    summarise: (json) => {
+      const j = json as ManyTenantsOut
+      const f = j.firing
+      return {
+        result: `${n(j.tenants, 0)} tenants: Redis ${n((j.redis_memory?.per_tenant_bytes ?? NaN) / 1024, 1)} KiB/tenant for the schedules (${n((j.redis_memory?.while_firing_per_tenant_bytes ?? NaN) / 1024, 1)} KiB with retained jobs), registered in ${n((j.register?.ms ?? NaN) / 1000, 1)} s; ${n(f?.tenants_fired, 0)} fired in the period (min ${n(f?.fires_per_tenant_min, 0)} per tenant), late p99 ${n(f?.late_ms_p99, 0)} ms; ${n(f?.cpu_ms_per_tenant_per_fire, 2)} CPU ms per tenant per fire (worker + Redis) = ${n((f?.core_share_at_15_min ?? NaN) * 100, 1)} % of a core at 15 min`,
+        pass:
+          typeof f?.fires_per_tenant_min === 'number' && f.fires_per_tenant_min >= (f.periods ?? 1),
       }
     },
     limitMin: { full: 30, quick: 5 },

@@ -53,7 +53,11 @@ async function main() {
   const redis = createRedis(config.REDIS_URL, 'producer', (err) =>
     logger.warn({ err: { message: err.message } }, 'redis connection error'),
   )
-  const producer = createProducer({ connection: redis, prefix: queuePrefix(config.QUEUE_PREFIX) })
+  const producer = createProducer({
+    connection: redis,
+    prefix: queuePrefix(config.QUEUE_PREFIX),
+    webhookShards: config.WEBHOOK_QUEUE_SHARDS,
+  })
   // Bull Board and /metrics hold their Queue objects from the start, before Redis may be ready:
   // their own connection queues commands while it connects (the producer's fails fast).
   const opsRedis = createRedis(
@@ -65,6 +69,7 @@ async function main() {
   const opsQueues = createProducer({
     connection: opsRedis,
     prefix: queuePrefix(config.QUEUE_PREFIX),
+    webhookShards: config.WEBHOOK_QUEUE_SHARDS,
   })
   const health = createHealthService({
     pingDb: () => pingDb(db),

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { ConfigError, tenantContextKey, tokenKeys } from '@xeno/config'
 import { createLogger } from '@xeno/logger'
 import { createDb, rlsBypassReason } from '@xeno/db'
-import { createProducer, createRedis, queuePrefix } from '@xeno/queues'
+import { createProducer, createRedis, isCluster, queuePrefix } from '@xeno/queues'
 import {
   createShopAccessService,
   createSyncScheduler,
@@ -72,6 +72,7 @@ async function main() {
   const producer = createProducer({
     connection: producerRedis,
     prefix: queuePrefix(config.QUEUE_PREFIX),
+    webhookShards: config.WEBHOOK_QUEUE_SHARDS,
   })
 
   // Ingestion (issue 5).
@@ -127,6 +128,7 @@ async function main() {
         logger.warn({ err: { message: err.message } }, 'redis connection error'),
       ),
     prefix: queuePrefix(config.QUEUE_PREFIX),
+    webhookShards: config.WEBHOOK_QUEUE_SHARDS,
     queues: args.queues,
     concurrency: args.concurrency,
     handlers: {
@@ -175,12 +177,21 @@ async function main() {
   // Again after every reconnect: a Redis restarted without its data lost every repeatable job,
   // and without the sweeper the receipts whose jobs were lost would never be applied.
   producerRedis.on('ready', () => void assertSchedules())
+  // On a Redis Cluster the connection stays ready while one master restarts empty: the node
+  // rejoining the connection pool is the sign that the keys it held (a schedule) may be gone.
+  let rejoined: NodeJS.Timeout | undefined
+  if (isCluster(producerRedis))
+    producerRedis.on('+node', () => {
+      clearTimeout(rejoined)
+      rejoined = setTimeout(() => void assertSchedules(), 1_000)
+    })
 
   onShutdownSignals({
     logger,
     graceMs: config.SHUTDOWN_GRACE_MS,
     abort: shutdown,
     stop: async () => {
+      clearTimeout(rejoined)
       await worker.stop() // lets active jobs finish; they are not left stalled
       await metricsServer?.close()
       await producer.close()

@@ -1,7 +1,16 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
-import type { Redis } from 'ioredis'
 import type { Logger } from '@xeno/logger'
-import { JOBS, parseJobPayload, type JobName, type JobPayload, type QueueName } from '@xeno/queues'
+import {
+  JOBS,
+  isCluster,
+  parseJobPayload,
+  physicalQueueNames,
+  queueKeyPrefix,
+  type JobName,
+  type JobPayload,
+  type QueueName,
+  type RedisConnection,
+} from '@xeno/queues'
 
 /** Context a job handler gets besides its validated payload. */
 export type JobContext = { job: Job; log: Logger; signal: AbortSignal }
@@ -14,9 +23,12 @@ export type JobHandlers = { [N in JobName]?: JobHandler<N> }
 export type WorkerDeps = {
   logger: Logger
   /** Opens a blocking connection per queue (BullMQ workers each need their own). */
-  connect: () => Redis
+  connect: () => RedisConnection
   prefix: string
+  /** Catalog queues to take; `webhooks` means every webhook shard. */
   queues: QueueName[]
+  /** WEBHOOK_QUEUE_SHARDS (default 1). */
+  webhookShards?: number
   concurrency: number
   handlers: JobHandlers
 }
@@ -24,7 +36,7 @@ export type WorkerDeps = {
 /** Runs BullMQ workers for the chosen queues, dispatching each job to its catalog handler. */
 export function createWorker(deps: WorkerDeps) {
   const workers: Worker[] = []
-  const connections: Redis[] = []
+  const connections: RedisConnection[] = []
 
   async function process(job: Job, signal?: AbortSignal): Promise<unknown> {
     const name = job.name as JobName
@@ -58,12 +70,13 @@ export function createWorker(deps: WorkerDeps) {
 
   return {
     start() {
-      for (const queue of deps.queues) {
+      const names = deps.queues.flatMap((q) => physicalQueueNames(q, deps.webhookShards ?? 1))
+      for (const queue of names) {
         const connection = deps.connect()
         connections.push(connection)
         const worker = new Worker(queue, (job, _token, signal) => process(job, signal), {
           connection,
-          prefix: deps.prefix,
+          prefix: queueKeyPrefix(deps.prefix, queue, isCluster(connection)),
           concurrency: deps.concurrency,
           autorun: true,
         })

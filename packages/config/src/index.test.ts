@@ -4,6 +4,8 @@ import {
   databaseEnv,
   httpEnv,
   parseEnv,
+  parseRedisTarget,
+  redisEnv,
   secretsEnv,
   shopifyEnv,
   tenantContextKey,
@@ -94,4 +96,39 @@ t.test('tenantContextKey: TENANT_CONTEXT_KEY, else derived from API_PEPPER', asy
     parseEnv(schema, { ...good, TENANT_CONTEXT_KEY: 'short' }),
   ) as unknown as ConfigError
   t.match(bad.issues, [{ variable: 'TENANT_CONTEXT_KEY', message: /32 bytes/ }])
+})
+
+t.test('REDIS_URL: one server or a Redis Cluster seed list', async (t) => {
+  t.same(parseRedisTarget('redis://127.0.0.1:6379'), {
+    kind: 'single',
+    url: 'redis://127.0.0.1:6379',
+  })
+  t.same(parseRedisTarget('redis+cluster://10.0.0.1:7000,redis-b:7001,[::1]:7002'), {
+    kind: 'cluster',
+    nodes: [
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+      { host: '::1', port: 7002 },
+    ],
+    username: undefined,
+    password: undefined,
+    tls: false,
+  })
+  t.match(parseRedisTarget('rediss+cluster://app:p%40ss@h1:6380,h2:6380'), {
+    kind: 'cluster',
+    username: 'app',
+    password: 'p@ss',
+    tls: true,
+  })
+  t.throws(
+    () => parseRedisTarget('redis+cluster://h1:7000,h2'),
+    /cluster node "h2" must be host:port/,
+  )
+  t.throws(() => parseRedisTarget('http://h1:7000'), /redis\+cluster/)
+  const env = z.object({ ...redisEnv.shape })
+  t.equal(parseEnv(env, {}).WEBHOOK_QUEUE_SHARDS, 1, 'one webhook queue by default')
+  const err = t.throws(() =>
+    parseEnv(env, { REDIS_URL: 'redis+cluster://h1:99999', WEBHOOK_QUEUE_SHARDS: '0' }),
+  ) as ConfigError
+  t.same(err.issues.map((i) => i.variable).sort(), ['REDIS_URL', 'WEBHOOK_QUEUE_SHARDS'])
 })

@@ -53,9 +53,66 @@ export const databaseEnv = z.object({
   AUTO_MIGRATE: boolString(false),
 })
 
+/** Where Redis is: one server (`redis://`, `rediss://`) or a Redis Cluster's seed nodes. */
+export type RedisTarget =
+  | { kind: 'single'; url: string }
+  | {
+      kind: 'cluster'
+      nodes: { host: string; port: number }[]
+      username?: string
+      password?: string
+      tls: boolean
+    }
+
+/**
+ * Parses REDIS_URL. A cluster is `redis+cluster://[user:password@]host:port,host:port,…` (or
+ * `rediss+cluster://` for TLS): WHATWG URLs hold one host only, so the seed list is split here.
+ * Throws an Error saying what is wrong.
+ */
+export function parseRedisTarget(value: string): RedisTarget {
+  const m = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#@]+)\/?$/.exec(value)
+  if (!m) {
+    let protocol
+    try {
+      protocol = new URL(value).protocol
+    } catch {
+      throw new Error('must be a redis://, rediss:// or redis+cluster://host:port,… URL')
+    }
+    if (protocol !== 'redis:' && protocol !== 'rediss:')
+      throw new Error('must be a redis://, rediss:// or redis+cluster://host:port,… URL')
+    return { kind: 'single', url: value }
+  }
+  const [, scheme, auth, hosts] = m as unknown as [string, string, string | undefined, string]
+  const nodes = hosts.split(',').map((h) => {
+    const hm = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(h.trim())
+    const port = Number(hm?.[2])
+    if (!hm || port < 1 || port > 65535) throw new Error(`cluster node "${h}" must be host:port`)
+    return { host: hm[1]!.replace(/^\[|\]$/g, ''), port }
+  })
+  let username: string | undefined
+  let password: string | undefined
+  if (auth !== undefined) {
+    const i = auth.indexOf(':')
+    const user = decodeURIComponent(i < 0 ? auth : auth.slice(0, i))
+    username = user || undefined
+    password = i < 0 ? undefined : decodeURIComponent(auth.slice(i + 1))
+  }
+  return { kind: 'cluster', nodes, username, password, tls: scheme === 'rediss' }
+}
+
+const redisUrl = z.string().superRefine((v, ctx) => {
+  try {
+    parseRedisTarget(v)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message })
+  }
+})
+
 /** Redis for BullMQ. */
 export const redisEnv = z.object({
-  REDIS_URL: urlWithProtocol(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  /** Webhook jobs spread over this many queues by tenant hash (each its own cluster slot). */
+  WEBHOOK_QUEUE_SHARDS: z.coerce.number().int().min(1).max(64).default(1),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_:-]{1,64}$/, 'letters, digits, _ : - only')

@@ -16,4 +16,15 @@ export {
 export type { Database, Tx, CreateDbOptions, RawClient } from './create-db.ts'
 /** Migration runner used by the CLI and by AUTO_MIGRATE. */
 export { migrateToLatest, rollback, makeMigration } from './migrator.ts'
+/** Citus: the distribution plan read from the catalog, and its application (`pnpm db:distribute`). */
+export {
+  applyDistribution,
+  distributionPlan,
+  distributionStatements,
+  hasCitus,
+  planDistribution,
+  readCatalog,
+  referenceReason,
+} from './distribution.ts'
+export type { CatalogTable, DistributionStep } from './distribution.ts'
 export { sql } from 'kysely'

@@ -10,6 +10,7 @@ import {
   type MigrationResultSet,
 } from 'kysely/migration'
 import pg from 'pg'
+import { applyDistribution, hasCitus } from './distribution.ts'
 
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations')
 
@@ -259,7 +260,19 @@ export async function migrateToLatest(options: MigrateOptions): Promise<string[]
   const db = createOwnerDb(options.ownerUrl)
   try {
     const migrator = await migratorFor(db, options, 'up', true)
-    const ran = check(await migrator.migrateToLatest())
+    let ran: string[]
+    if (!(await hasCitus(db))) ran = check(await migrator.migrateToLatest())
+    else {
+      // On Citus each migration is followed by the distribution of what it created, so the next
+      // migration already finds its tables reference or distributed (as a deployment does).
+      ran = []
+      for (;;) {
+        const step = check(await migrator.migrateUp())
+        ran.push(...step)
+        await applyDistribution(db, options.onProgress)
+        if (!step.length) break
+      }
+    }
     for (const m of ran) options.onProgress?.(m)
     if (options.runtimeUrl) await ensureRuntimeRole(db, options.runtimeUrl, options.onProgress)
     await ensureSecurityRoles(db, options)

@@ -71,3 +71,42 @@ export function parseJobPayload<N extends JobName>(name: N, data: unknown): JobP
 export function jobsOfQueue(queue: QueueName): JobName[] {
   return (Object.keys(JOBS) as JobName[]).filter((n) => JOBS[n].queue === queue)
 }
+
+/**
+ * The BullMQ queue of webhook shard `shard`. Shard 0 keeps the name `webhooks`, so one shard (the
+ * default) is today's queue and raising WEBHOOK_QUEUE_SHARDS leaves queued jobs where they are.
+ */
+export function webhookQueueName(shard: number): string {
+  return shard === 0 ? QUEUES.webhooks : `${QUEUES.webhooks}-${shard}`
+}
+
+/**
+ * The webhook shard of a tenant: FNV-1a of its id, modulo the shard count. Stable across processes
+ * and restarts, so one tenant's webhooks stay in one queue (in order of arrival) while tenants
+ * spread over the shards (and a cluster's masters).
+ */
+export function webhookShardOf(tenantId: string, shards: number): number {
+  if (shards <= 1) return 0
+  let h = 0x811c9dc5
+  for (let i = 0; i < tenantId.length; i++) {
+    h ^= tenantId.charCodeAt(i)
+    h = Math.imul(h, 0x01000193) >>> 0
+  }
+  return h % shards
+}
+
+/** The BullMQ queues behind a catalog queue: the webhook shards, or the queue itself. */
+export function physicalQueueNames(queue: QueueName, webhookShards: number): string[] {
+  if (queue !== QUEUES.webhooks) return [queue]
+  return Array.from({ length: Math.max(1, webhookShards) }, (_, i) => webhookQueueName(i))
+}
+
+/** The BullMQ queue a job goes to: its catalog queue, or for a webhook its tenant's shard. */
+export function physicalQueueOf(name: JobName, payload: unknown, webhookShards: number): string {
+  const queue = JOBS[name].queue
+  if (queue !== QUEUES.webhooks) return queue
+  const tenantId = (payload as { tenantId?: unknown } | undefined)?.tenantId
+  return webhookQueueName(
+    webhookShardOf(typeof tenantId === 'string' ? tenantId : '', webhookShards),
+  )
+}

@@ -1,8 +1,20 @@
 /** Job catalog: queues, job names, payload schemas and retry policies. */
-export { JOBS, QUEUES, QUEUE_NAMES, RESOURCES, parseJobPayload, jobsOfQueue } from './catalog.ts'
+export {
+  JOBS,
+  QUEUES,
+  QUEUE_NAMES,
+  RESOURCES,
+  parseJobPayload,
+  jobsOfQueue,
+  physicalQueueNames,
+  physicalQueueOf,
+  webhookQueueName,
+  webhookShardOf,
+} from './catalog.ts'
 export type { JobName, JobPayload, JobInput, QueueName, Resource } from './catalog.ts'
-/** Redis connections for producers and workers, key prefix and health. */
-export { createRedis, queuePrefix, pingRedis } from './connection.ts'
+/** Redis connections (one server or a cluster) for producers and workers, key prefixes, health. */
+export { createRedis, isCluster, queueKeyPrefix, queuePrefix, pingRedis } from './connection.ts'
+export type { RedisConnection, RedisRole } from './connection.ts'
 /** Typed producer. */
 export { createProducer } from './producer.ts'
 export type { Producer } from './producer.ts'

@@ -1,8 +1,9 @@
 import t from 'tap'
 import { Queue } from 'bullmq'
 import { createProducer } from './producer.ts'
-import { createRedis } from './connection.ts'
-import { testQueuePrefix, testRedisUrl } from './testing.ts'
+import { createRedis, queueKeyPrefix } from './connection.ts'
+import { physicalQueueNames, webhookShardOf } from './catalog.ts'
+import { dropQueueKeys, testQueuePrefix, testRedisUrl } from './testing.ts'
 
 t.test('producer validates payloads and applies the catalog policy', async (t) => {
   const connection = createRedis(testRedisUrl(), 'producer', () => {})
@@ -50,5 +51,53 @@ t.test('producer validates payloads and applies the catalog policy', async (t) =
       mode: 'full',
     }),
     /resource/,
+  )
+})
+
+t.test('webhook jobs go to their tenant shard; one shard keeps the queue `webhooks`', async (t) => {
+  t.same(physicalQueueNames('webhooks', 1), ['webhooks'])
+  t.same(physicalQueueNames('sync', 4), ['sync'])
+  const ids = Array.from(
+    { length: 64 },
+    (_, i) => `0b0f8a4e-1c1e-4e8f-9a51-${String(i).padStart(12, '0')}`,
+  )
+  for (const id of ids) {
+    t.equal(webhookShardOf(id, 1), 0)
+    t.equal(webhookShardOf(id, 4), webhookShardOf(id, 4), 'stable')
+  }
+  t.equal(new Set(ids.map((id) => webhookShardOf(id, 4))).size, 4, 'tenants spread over shards')
+  t.equal(queueKeyPrefix('{xeno}', 'webhooks-2', false), '{xeno}', 'one Redis: the shared prefix')
+  t.equal(queueKeyPrefix('{xeno}', 'webhooks-2', true), '{xeno:webhooks-2}', 'cluster: own tag')
+
+  const connection = createRedis(testRedisUrl(), 'producer', () => {})
+  const prefix = testQueuePrefix()
+  const producer = createProducer({ connection, prefix, webhookShards: 4 })
+  t.teardown(async () => {
+    await producer.close()
+    await dropQueueKeys(connection, prefix)
+    connection.disconnect()
+  })
+  if (connection.status !== 'ready') await new Promise((r) => connection.once('ready', r))
+  const jobs = ids.slice(0, 20).map((tenantId, i) => ({
+    payload: { tenantId, receiptId: ids[i]! },
+    jobId: `r${i}`,
+  }))
+  await producer.enqueueBulk('process-webhook', jobs.slice(0, 19))
+  await producer.enqueue('process-webhook', jobs[19]!.payload, { jobId: jobs[19]!.jobId })
+  t.same(
+    producer.allQueues().map((q) => q.name),
+    ['sync', 'webhooks', 'webhooks-1', 'webhooks-2', 'webhooks-3', 'maintenance'],
+  )
+  for (const j of jobs) {
+    const shard = webhookShardOf(j.payload.tenantId, 4)
+    const q = producer.queuesOf('webhooks')[shard]!
+    t.ok(await q.getJob(j.jobId), `job ${j.jobId} waits in shard ${shard}`)
+    t.equal(producer.queueFor('process-webhook', j.payload).name, q.name)
+  }
+  const counts = await Promise.all(producer.queuesOf('webhooks').map((q) => q.count()))
+  t.equal(
+    counts.reduce((a, b) => a + b, 0),
+    20,
+    'each job in exactly one shard',
   )
 })

@@ -136,6 +136,10 @@ export async function orderFootprint(
   return { days: [...days], customerIds: [...customers] }
 }
 
+// Every rollup INSERT … SELECT takes tenant_id from the source rows (and groups or partitions by
+// it) rather than writing the tenant as a constant: a distributed engine (Citus) then sees source
+// and target colocated by tenant and runs the statement on the tenant's shard, where with a
+// constant it would pull the rows to the coordinator and COPY them back (refused under forced RLS).
 /**
  * Recomputes daily_metrics and daily_product_metrics for some (or all) local days from the
  * orders, refunds and line items: the definitions of orders, gross_sales, refunds and line-item
@@ -159,10 +163,10 @@ export async function rebuildOrderDays(
   await sql`
     INSERT INTO daily_metrics (tenant_id, day, financial_status, fulfillment_status, orders,
       gross_sales, refunds)
-    SELECT ${tenantId}::uuid, day, fs, ff, sum(orders), sum(gross), sum(refunds)
+    SELECT tenant_id, day, fs, ff, sum(orders), sum(gross), sum(refunds)
     FROM (
       -- gross_sales and orders: counted orders by processed_at day
-      SELECT ${localDay(col('o.processed_at'), zone)} AS day, ${fs} AS fs, ${ff} AS ff,
+      SELECT o.tenant_id, ${localDay(col('o.processed_at'), zone)} AS day, ${fs} AS fs, ${ff} AS ff,
         1 AS orders, o.total_price AS gross, 0 AS refunds
       FROM orders o
       WHERE o.tenant_id = ${tenantId} AND ${counted('o')}
@@ -170,24 +174,24 @@ export async function rebuildOrderDays(
       UNION ALL
       -- refunds: by the refund's created_at day, only for counted orders (a cancelled, test or
       -- deleted order's sale never entered gross_sales, so its refunds never leave it)
-      SELECT ${localDay(col('r.created_at'), zone)}, ${fs}, ${ff}, 0, 0, r.amount
+      SELECT r.tenant_id, ${localDay(col('r.created_at'), zone)}, ${fs}, ${ff}, 0, 0, r.amount
       FROM refunds r
       JOIN orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
       WHERE r.tenant_id = ${tenantId} AND ${counted('o')}
         AND ${dayFilter(col('r.created_at'), zone, f)}
     ) x
-    GROUP BY day, fs, ff`.execute(trx)
+    GROUP BY tenant_id, day, fs, ff`.execute(trx)
   // Line-item revenue: discounted_total (after line discounts, before tax and shipping) of
   // counted orders, by the order's processed_at day; custom items without a product are left out.
   await sql`
     INSERT INTO daily_product_metrics (tenant_id, day, product_id, units, revenue)
-    SELECT ${tenantId}::uuid, ${localDay(col('o.processed_at'), zone)} AS day, li.product_id,
+    SELECT o.tenant_id, ${localDay(col('o.processed_at'), zone)} AS day, li.product_id,
       sum(li.quantity), sum(li.discounted_total)
     FROM orders o
     JOIN order_line_items li ON li.tenant_id = o.tenant_id AND li.order_id = o.id
     WHERE o.tenant_id = ${tenantId} AND ${counted('o')} AND li.product_id IS NOT NULL
       AND ${dayFilter(col('o.processed_at'), zone, f)}
-    GROUP BY 2, 3`.execute(trx)
+    GROUP BY 1, 2, 3`.execute(trx)
   // The months those days belong to, summed again from the days.
   const months =
     f.kind === 'all'
@@ -199,13 +203,13 @@ export async function rebuildOrderDays(
   )
   await sql`
     INSERT INTO monthly_product_metrics (tenant_id, month, product_id, units, revenue)
-    SELECT ${tenantId}::uuid, month, product_id, sum(units), sum(revenue)
+    SELECT tenant_id, month, product_id, sum(units), sum(revenue)
     FROM (
-      SELECT date_trunc('month', day)::date AS month, product_id, units, revenue
+      SELECT tenant_id, date_trunc('month', day)::date AS month, product_id, units, revenue
       FROM daily_product_metrics WHERE tenant_id = ${tenantId}
     ) x
     WHERE ${months}
-    GROUP BY 2, 3`.execute(trx)
+    GROUP BY 1, 2, 3`.execute(trx)
 }
 
 /**
@@ -224,20 +228,20 @@ export async function rebuildCustomerStats(
   await sql`
     INSERT INTO customer_order_stats (tenant_id, customer_id, counted_orders, counted_gross,
       order_days)
-    SELECT ${tenantId}::uuid, o.customer_id, count(*), sum(o.total_price),
+    SELECT o.tenant_id, o.customer_id, count(*), sum(o.total_price),
       range_agg(daterange(${localDay(col('o.processed_at'), zone)},
         ${localDay(col('o.processed_at'), zone)}, '[]'))
     FROM orders o
     WHERE o.tenant_id = ${tenantId} AND o.customer_id IS NOT NULL AND ${counted('o')} AND ${only}
-    GROUP BY o.customer_id`.execute(trx)
+    GROUP BY o.tenant_id, o.customer_id`.execute(trx)
   // Per customer and local day: counted orders, their gross, the neighbouring order days; and
   // customer_return_days, the number of those rows per (day, prev_day), adjusted by the rows
   // removed here and by the rows added (pairs whose count drops to zero are removed).
   const returns = (sign: 1 | -1, rows: ReturnType<typeof sql>) => sql`
     INSERT INTO customer_return_days (tenant_id, day, prev_day, customers)
-    SELECT ${tenantId}::uuid, day, prev_day, ${sign} * count(*)::int FROM ${rows} r
+    SELECT tenant_id, day, prev_day, ${sign} * count(*)::int FROM ${rows} r
     WHERE prev_day IS NOT NULL
-    GROUP BY 2, 3
+    GROUP BY 1, 2, 3
     ON CONFLICT (tenant_id, day, prev_day)
       DO UPDATE SET customers = customer_return_days.customers + excluded.customers
     RETURNING day::text AS day, prev_day::text AS prev_day`
@@ -250,26 +254,26 @@ export async function rebuildCustomerStats(
       await sql<{ day: string; prevDay: string }>`
         WITH gone AS (
           DELETE FROM customer_daily_metrics WHERE tenant_id = ${tenantId} AND ${only}
-          RETURNING day, prev_day
+          RETURNING tenant_id, day, prev_day
         )
         ${returns(-1, sql`gone`)}`.execute(trx)
     ).rows
   await sql`
     INSERT INTO customer_daily_metrics (tenant_id, customer_id, day, orders, gross_sales,
       prev_day, next_day)
-    SELECT ${tenantId}::uuid, customer_id, day, orders, gross, lag(day) OVER w, lead(day) OVER w
+    SELECT tenant_id, customer_id, day, orders, gross, lag(day) OVER w, lead(day) OVER w
     FROM (
-      SELECT o.customer_id, ${localDay(col('o.processed_at'), zone)} AS day,
+      SELECT o.tenant_id, o.customer_id, ${localDay(col('o.processed_at'), zone)} AS day,
         count(*)::int AS orders, sum(o.total_price) AS gross
       FROM orders o
       WHERE o.tenant_id = ${tenantId} AND o.customer_id IS NOT NULL AND ${counted('o')}
         AND ${only}
-      GROUP BY 1, 2
+      GROUP BY 1, 2, 3
     ) x
-    WINDOW w AS (PARTITION BY customer_id ORDER BY day)`.execute(trx)
+    WINDOW w AS (PARTITION BY tenant_id, customer_id ORDER BY day)`.execute(trx)
   await sql`${returns(
     1,
-    sql`(SELECT day, prev_day FROM customer_daily_metrics
+    sql`(SELECT tenant_id, day, prev_day FROM customer_daily_metrics
       WHERE tenant_id = ${tenantId} AND ${only})`,
   )}`.execute(trx)
   if (removed.length)
@@ -285,12 +289,12 @@ export async function rebuildCustomerStats(
   )
   await sql`
     INSERT INTO customer_refund_metrics (tenant_id, customer_id, order_day, refund_day, refunds)
-    SELECT ${tenantId}::uuid, o.customer_id, ${localDay(col('o.processed_at'), zone)},
+    SELECT o.tenant_id, o.customer_id, ${localDay(col('o.processed_at'), zone)},
       ${localDay(col('r.created_at'), zone)}, sum(r.amount)
     FROM orders o
     JOIN refunds r ON r.tenant_id = o.tenant_id AND r.order_id = o.id
     WHERE o.tenant_id = ${tenantId} AND o.customer_id IS NOT NULL AND ${counted('o')} AND ${only}
-    GROUP BY 2, 3, 4`.execute(trx)
+    GROUP BY 1, 2, 3, 4`.execute(trx)
   // Per customer and local month M: a bound of net spend in any range inside [M, M + 4 months)
   // (see rankByWindow): each counted order's total_price, at least 0, plus the negative parts
   // of its refunds, summed over the four months, in 1/10000 of the currency unit rounded up.
@@ -299,19 +303,19 @@ export async function rebuildCustomerStats(
   )
   await sql`
     INSERT INTO customer_spend_windows (tenant_id, customer_id, start_month, cap_units)
-    SELECT ${tenantId}::uuid, customer_id, (month - k * interval '1 month')::date,
+    SELECT tenant_id, customer_id, (month - k * interval '1 month')::date,
       ceil(sum(cap) * 10000)::bigint
     FROM (
-      SELECT o.customer_id, date_trunc('month', ${localDay(col('o.processed_at'), zone)})::date
+      SELECT o.tenant_id, o.customer_id, date_trunc('month', ${localDay(col('o.processed_at'), zone)})::date
           AS month,
         greatest(o.total_price, 0) + coalesce(sum(-r.amount), 0) AS cap
       FROM orders o
       LEFT JOIN refunds r ON r.tenant_id = o.tenant_id AND r.order_id = o.id AND r.amount < 0
       WHERE o.tenant_id = ${tenantId} AND o.customer_id IS NOT NULL AND ${counted('o')}
         AND ${only}
-      GROUP BY o.id, o.customer_id, o.processed_at, o.total_price
+      GROUP BY o.tenant_id, o.id, o.customer_id, o.processed_at, o.total_price
     ) m, generate_series(0, ${WINDOW_MONTHS - 1}) k
-    GROUP BY 2, 3`.execute(trx)
+    GROUP BY 1, 2, 3`.execute(trx)
 }
 
 /** The customers some orders belong to now (a write may move an order to another customer). */
@@ -356,11 +360,11 @@ export async function rebuildCustomerDays(
   )
   await sql`
     INSERT INTO daily_customer_metrics (tenant_id, day, new_customers)
-    SELECT ${tenantId}::uuid, ${localDay(col('c.created_at'), zone)}, count(*)
+    SELECT c.tenant_id, ${localDay(col('c.created_at'), zone)}, count(*)
     FROM customers c
     WHERE c.tenant_id = ${tenantId} AND c.deleted_at IS NULL
       AND ${dayFilter(col('c.created_at'), zone, f)}
-    GROUP BY 2`.execute(trx)
+    GROUP BY 1, 2`.execute(trx)
 }
 
 /** Recomputes daily_event_metrics (custom events by local day and type). */
@@ -377,10 +381,10 @@ export async function rebuildEventDays(
   )
   await sql`
     INSERT INTO daily_event_metrics (tenant_id, day, event_type, events)
-    SELECT ${tenantId}::uuid, ${localDay(col('e.occurred_at'), zone)}, e.event_type, count(*)
+    SELECT e.tenant_id, ${localDay(col('e.occurred_at'), zone)}, e.event_type, count(*)
     FROM custom_events e
     WHERE e.tenant_id = ${tenantId} AND ${dayFilter(col('e.occurred_at'), zone, f)}
-    GROUP BY 2, 3`.execute(trx)
+    GROUP BY 1, 2, 3`.execute(trx)
 }
 
 /** The local days some instants fall on. */

@@ -72,7 +72,7 @@ export async function upsertCustomers(
             ? sql`number_of_orders = excluded.number_of_orders, amount_spent = excluded.amount_spent,`
             : sql``
         }
-        created_at = excluded.created_at, updated_at = excluded.updated_at, synced_at = now()
+        created_at = excluded.created_at, updated_at = excluded.updated_at, synced_at = excluded.synced_at
       WHERE ${GUARD('c')}
       RETURNING id`.execute(db)
     out.push(...res.rows.map((r) => String(r.id)))
@@ -86,7 +86,7 @@ export const CUSTOMER_UPDATE = sql.raw(`email = excluded.email, first_name = exc
   last_name = excluded.last_name, phone = excluded.phone, state = excluded.state,
   tags = excluded.tags, number_of_orders = excluded.number_of_orders,
   amount_spent = excluded.amount_spent, created_at = excluded.created_at,
-  updated_at = excluded.updated_at, synced_at = now()`)
+  updated_at = excluded.updated_at, synced_at = excluded.synced_at`)
 
 export const PRODUCT_COLUMNS = sql.raw(
   `id, title, handle, product_type, vendor, status, created_at, updated_at, published_at`,
@@ -94,7 +94,7 @@ export const PRODUCT_COLUMNS = sql.raw(
 export const PRODUCT_UPDATE = sql.raw(`title = excluded.title, handle = excluded.handle,
   product_type = excluded.product_type, vendor = excluded.vendor, status = excluded.status,
   created_at = excluded.created_at, updated_at = excluded.updated_at,
-  published_at = excluded.published_at, synced_at = now()`)
+  published_at = excluded.published_at, synced_at = excluded.synced_at`)
 
 /** Upserts products (updated_at guard). */
 export async function upsertProducts(
@@ -116,7 +116,7 @@ export async function upsertProducts(
     ON CONFLICT (tenant_id, id) DO UPDATE SET
       title = excluded.title, handle = excluded.handle, product_type = excluded.product_type,
       vendor = excluded.vendor, status = excluded.status, created_at = excluded.created_at,
-      updated_at = excluded.updated_at, published_at = excluded.published_at, synced_at = now()
+      updated_at = excluded.updated_at, published_at = excluded.published_at, synced_at = excluded.synced_at
     WHERE ${GUARD('p')}
     RETURNING id`.execute(db)
   return res.rows.map((r) => String(r.id))
@@ -147,7 +147,7 @@ export const ORDER_UPDATE = sql.raw(`name = excluded.name, email = excluded.emai
   financial_status = excluded.financial_status, fulfillment_status = excluded.fulfillment_status,
   cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason,
   closed_at = excluded.closed_at, processed_at = excluded.processed_at, test = excluded.test,
-  created_at = excluded.created_at, updated_at = excluded.updated_at, synced_at = now()`)
+  created_at = excluded.created_at, updated_at = excluded.updated_at, synced_at = excluded.synced_at`)
 
 export function lineItemValues(rows: LineItemRow[]) {
   return sql`unnest(${col(rows, 'id')}::bigint[], ${col(rows, 'orderId')}::bigint[],
@@ -204,7 +204,7 @@ export async function upsertOrders(
           product_id = excluded.product_id, variant_id = excluded.variant_id,
           title = excluded.title, sku = excluded.sku, quantity = excluded.quantity,
           unit_price = excluded.unit_price, discounted_total = excluded.discounted_total,
-          synced_at = now()`.execute(db)
+          synced_at = excluded.synced_at`.execute(db)
   }
   if (withRefunds.length) {
     await sql`DELETE FROM refunds WHERE tenant_id = ${tenantId}
@@ -222,7 +222,7 @@ export async function upsertRefunds(db: Db, tenantId: string, rows: RefundRow[])
     SELECT ${tenantId}::uuid, u.* FROM ${refundValues(rows)} AS u
     ON CONFLICT (tenant_id, id) DO UPDATE SET order_id = excluded.order_id,
       amount = excluded.amount, created_at = excluded.created_at,
-      processed_at = excluded.processed_at, synced_at = now()`.execute(db)
+      processed_at = excluded.processed_at, synced_at = excluded.synced_at`.execute(db)
 }
 
 const DELETABLE = { customers: 'customers', products: 'products', orders: 'orders' } as const

@@ -13,6 +13,18 @@ export const syncDedupId = (tenantId: string, resource: Resource): string =>
   `sync:${tenantId}:${resource}`
 
 /**
+ * Where in its period a tenant's schedule fires: a stable hash of the tenant (and the kind) over
+ * the period. BullMQ aligns `every` schedules to multiples of the period; without an offset each
+ * one fires at the instant it was registered, so the schedules a worker re-asserts at start for
+ * every tenant (or a mass install) would all fire in the same few seconds of every period.
+ */
+export function scheduleOffsetMs(tenantId: string, kind: string, everyMs: number): number {
+  let h = 0x811c9dc5
+  for (const ch of `${kind}:${tenantId}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0
+  return h % everyMs
+}
+
+/**
  * The only place that creates sync schedules (BullMQ job schedulers, idempotent upserts) and
  * enqueues per-resource sync jobs.
  */
@@ -59,14 +71,17 @@ export function createSyncScheduler(deps: SyncSchedulerDeps) {
         removeOnComplete: { age: 3600, count: 1000 },
         removeOnFail: { age: 24 * 3600 },
       }
+      const reconcileEvery = deps.reconcileEveryMs ?? 24 * 3600_000
+      // Spread over the period (a new tenant's first incremental waits up to one period: its
+      // install runs a full sync at once anyway).
       await q.upsertJobScheduler(
         id.incremental,
-        { every },
+        { every, offset: scheduleOffsetMs(tenantId, 'incremental', every) },
         { name: 'sync-tenant', data: inc, opts },
       )
       await q.upsertJobScheduler(
         id.reconcile,
-        { every: deps.reconcileEveryMs ?? 24 * 3600_000 },
+        { every: reconcileEvery, offset: scheduleOffsetMs(tenantId, 'reconcile', reconcileEvery) },
         { name: 'sync-tenant', data: rec, opts },
       )
     },

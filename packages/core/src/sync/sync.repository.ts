@@ -452,7 +452,7 @@ export function createSyncRepository(db: Database) {
               product_id = excluded.product_id, variant_id = excluded.variant_id,
               title = excluded.title, sku = excluded.sku, quantity = excluded.quantity,
               unit_price = excluded.unit_price, discounted_total = excluded.discounted_total,
-              synced_at = now()`.execute(trx)
+              synced_at = excluded.synced_at`.execute(trx)
           await sql`DELETE FROM refunds r USING s_applied a
             WHERE r.tenant_id = ${tenantId} AND r.order_id = a.id`.execute(trx)
           await sql`INSERT INTO refunds (tenant_id, ${REFUND_COLUMNS})
@@ -460,17 +460,24 @@ export function createSyncRepository(db: Database) {
             FROM s_refunds r JOIN s_applied a ON a.id = r.order_id ORDER BY r.id
             ON CONFLICT (tenant_id, id) DO UPDATE SET order_id = excluded.order_id,
               amount = excluded.amount, created_at = excluded.created_at,
-              processed_at = excluded.processed_at, synced_at = now()`.execute(trx)
+              processed_at = excluded.processed_at, synced_at = excluded.synced_at`.execute(trx)
         }
         let deleted = 0
         if (v.deleteMissing) {
           // Absent from the snapshot and either written before it began (our clock) or last
           // changed in Shopify before Shopify started it (Shopify's clock): a row another writer
-          // stored during the snapshot, but that Shopify deleted before it, goes too.
+          // stored during the snapshot, but that Shopify deleted before it, goes too. NOT IN
+          // rather than a correlated NOT EXISTS: Citus plans NOT IN against the local temp table
+          // (s_rows) as one subplan, and refuses the correlated form ("relation s_rows is not
+          // distributed"); the IS NOT NULL keeps NOT IN from matching nothing on a NULL id.
+          // Postgres runs NOT IN as a hashed subplan (as fast as the anti-join) only while the
+          // ids fit in hash memory, else it rescans s_rows per row (quadratic): the cap is raised
+          // for this transaction; the hash holds what s_rows holds (~60 bytes an id).
+          await sql`SET LOCAL hash_mem_multiplier = 1000`.execute(trx)
           const d = await sql`UPDATE ${table} t SET deleted_at = ${v.snapshotAt}, synced_at = now()
             WHERE t.tenant_id = ${tenantId} AND t.deleted_at IS NULL
               AND (t.synced_at < ${v.snapshotAt} OR t.updated_at < ${v.cursorAt})
-              AND NOT EXISTS (SELECT 1 FROM s_rows s WHERE s.id = t.id)`.execute(trx)
+              AND t.id NOT IN (SELECT s.id FROM s_rows s WHERE s.id IS NOT NULL)`.execute(trx)
           deleted = Number(d.numAffectedRows ?? 0)
         }
         const staged = await sql<{ n: string }>`SELECT count(*) AS n FROM s_rows`.execute(trx)

@@ -75,11 +75,19 @@ export function createComplianceRepository(db: Database) {
     /**
      * Erases a customer's personal data and keeps the anonymous facts aggregates need (ids,
      * amounts, dates): names, email, phone and tags on the customer; email on their orders;
-     * session ids and properties on their events.
+     * session ids and properties on their events. `at` is the redaction time, a parameter rather
+     * than now(): a distributed engine (Citus) refuses non-immutable functions in COALESCE of a
+     * write.
      */
-    async redactCustomer(trx: Tx, tenantId: string, customerId: string, orderIds: string[]) {
+    async redactCustomer(
+      trx: Tx,
+      tenantId: string,
+      customerId: string,
+      orderIds: string[],
+      at: Date,
+    ) {
       const c = await sql`UPDATE customers SET email = NULL, first_name = NULL, last_name = NULL,
-          phone = NULL, tags = '{}', redacted_at = coalesce(redacted_at, now())
+          phone = NULL, tags = '{}', redacted_at = coalesce(redacted_at, ${at}::timestamptz)
         WHERE tenant_id = ${tenantId} AND id = ${customerId}`.execute(trx)
       const o = await sql`UPDATE orders SET email = NULL
         WHERE tenant_id = ${tenantId}

@@ -174,7 +174,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       )
     } else if (topic === 'customers/redact') {
       const counts = customerId
-        ? await deps.compliance.redactCustomer(trx, r.tenantId, customerId, orderIds)
+        ? await deps.compliance.redactCustomer(trx, r.tenantId, customerId, orderIds, new Date())
         : { customers: 0, orders: 0, events: 0 }
       await deps.compliance.complete(trx, r.tenantId, rec.id, counts)
     } else {

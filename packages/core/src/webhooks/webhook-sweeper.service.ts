@@ -4,7 +4,7 @@ import type { WebhookReceiptRepository } from './webhook-receipt.repository.ts'
 
 export type WebhookSweeperDeps = {
   receipts: WebhookReceiptRepository
-  producer: Pick<Producer, 'enqueue' | 'queue'>
+  producer: Pick<Producer, 'enqueue' | 'queueFor'>
   logger: Logger
   now?: () => Date
 }
@@ -20,10 +20,14 @@ export function createWebhookSweeper(deps: WebhookSweeperDeps) {
     async sweep(olderThanMs: number, limit = 500): Promise<{ enqueued: number; retried: number }> {
       const cutoff = new Date(now().getTime() - olderThanMs)
       const stale = await deps.receipts.findUnqueued(cutoff, limit)
-      const queue = deps.producer.queue('webhooks')
       let enqueued = 0
       let retried = 0
       for (const r of stale) {
+        // The receipt's job waits in its tenant's webhook shard.
+        const queue = deps.producer.queueFor('process-webhook', {
+          tenantId: r.tenantId,
+          receiptId: r.id,
+        })
         const job = await queue.getJob(r.id)
         const state = job ? await job.getState() : 'missing'
         if (state === 'failed' && job) {

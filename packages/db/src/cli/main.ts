@@ -1,10 +1,17 @@
-// Composition root of the migrator CLI: `pnpm db:migrate | db:rollback [--all] | db:make NAME | db:codegen [--verify]`.
+// Composition root of the migrator CLI: `pnpm db:migrate | db:rollback [--all] | db:distribute [--plan] | db:make NAME | db:codegen [--verify]`.
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { databaseEnv, parseEnv, ConfigError, secretsEnv, tenantContextKey } from '@xeno/config'
 import { createProgressBar, type ProgressBar } from '@xeno/logger'
-import { makeMigration, migrateToLatest, rollback, type MigrationStep } from '../migrator.ts'
+import {
+  createOwnerDb,
+  makeMigration,
+  migrateToLatest,
+  rollback,
+  type MigrationStep,
+} from '../migrator.ts'
+import { applyDistribution, distributionPlan } from '../distribution.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const typesFile = path.join(here, '..', 'database.types.ts')
@@ -41,6 +48,29 @@ async function codegen(verify: boolean) {
   }
 }
 
+/**
+ * `db:distribute`: on a database with the citus extension, makes the reference tables and
+ * distributes every tenant table (idempotent); `--plan` prints the plan only (any PostgreSQL).
+ */
+async function distribute(ownerUrl: string, args: string[]) {
+  const db = createOwnerDb(ownerUrl)
+  try {
+    if (args.includes('--plan')) {
+      for (const step of await distributionPlan(db))
+        progress(
+          step.kind === 'reference'
+            ? `reference    ${step.table} (${step.reason})`
+            : `distributed  ${step.table} by ${step.column}${step.colocateWith ? `, colocated with ${step.colocateWith}` : ''}`,
+        )
+      return
+    }
+    const ran = await applyDistribution(db, progress)
+    progress(ran.length ? `${ran.length} table(s) distributed` : 'already distributed')
+  } finally {
+    await db.destroy()
+  }
+}
+
 async function main() {
   const [command, ...args] = process.argv.slice(2)
   if (command === 'make') {
@@ -54,8 +84,11 @@ async function main() {
     databaseEnv.extend({ API_PEPPER: secretsEnv.shape.API_PEPPER.optional() }),
     process.env,
   )
+  if (command === 'distribute') return distribute(env.DATABASE_OWNER_URL ?? env.DATABASE_URL, args)
   if (command !== 'migrate' && command !== 'rollback')
-    throw new Error('usage: migrate | rollback [--all] | make NAME | codegen [--verify]')
+    throw new Error(
+      'usage: migrate | rollback [--all] | distribute [--plan] | make NAME | codegen [--verify]',
+    )
   // A bar over the migrations (stderr), the step running named; messages print above it.
   let bar: ProgressBar | undefined
   const onStep = (s: MigrationStep) => {
