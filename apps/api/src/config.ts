@@ -25,8 +25,29 @@ export const apiEnv = z.object({
   BULL_BOARD_READ_ONLY: opsEnv.shape.BULL_BOARD_READ_ONLY,
   // The API creates each tenant's sync schedules at install.
   SYNC_INTERVAL_MINUTES: workerEnv.shape.SYNC_INTERVAL_MINUTES,
+  // Admission control: a bounded wait for a pool connection (then 503), the webhook inbox's
+  // own pool, and the concurrency shares of analytics and ingest routes (plugins/admission.ts).
+  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  DATABASE_WEBHOOK_POOL_MAX: z.coerce.number().int().min(1).max(100).default(3),
+  ADMISSION_PER_CREDENTIAL: z.coerce.number().int().min(1).max(1000).default(3),
+  ADMISSION_PER_TENANT: z.coerce.number().int().min(1).max(1000).default(4),
+  // Unset: DATABASE_POOL_MAX − 2 (at least 1), leaving connections for auth and other routes.
+  ADMISSION_TOTAL: z.coerce.number().int().min(1).max(1000).optional(),
+  ADMISSION_QUEUE: z.coerce.number().int().min(0).max(100_000).default(32),
+  ADMISSION_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
 })
 export type ApiConfig = z.output<typeof apiEnv>
+
+/** The admission limits the configuration describes. */
+export function admissionLimits(config: ApiConfig) {
+  return {
+    perCredential: config.ADMISSION_PER_CREDENTIAL,
+    perTenant: config.ADMISSION_PER_TENANT,
+    total: config.ADMISSION_TOTAL ?? Math.max(1, config.DATABASE_POOL_MAX - 2),
+    queue: config.ADMISSION_QUEUE,
+    maxWaitMs: config.ADMISSION_MAX_WAIT_MS,
+  }
+}
 
 /** Parses the API's environment; throws one ConfigError naming every bad variable. */
 export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {

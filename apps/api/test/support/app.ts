@@ -68,9 +68,13 @@ export type TestAppOptions = {
    * Extra or replacement dependencies for buildApp (other features' services); a function gets
    * the test database (runtime role) and the app's BullMQ producer to build them on.
    */
-  deps?: Partial<AppDeps> | ((ctx: { db: Database; producer: Producer }) => Partial<AppDeps>)
+  deps?:
+    | Partial<AppDeps>
+    | ((ctx: { db: Database; producer: Producer; appUrl: string }) => Partial<AppDeps>)
   /** BullMQ prefix of the ingest producer (default: a fresh test prefix). */
   queuePrefix?: string
+  /** The app pool's size and checkout wait (default: 5 connections, pg's 5 s wait). */
+  pool?: { max?: number; acquireTimeoutMs?: number }
 }
 
 export type TestUser = {
@@ -92,7 +96,7 @@ export function cookieFrom(res: { cookies: { name: string; value: string }[] }, 
 
 /** Builds the wired app on its own database; everything is closed when the test ends. */
 export async function buildTestApp(t: Test, options: TestAppOptions = {}) {
-  const tdb: TestDatabase = await createTestDatabase()
+  const tdb: TestDatabase = await createTestDatabase(options.pool)
   t.teardown(tdb.close)
   const db: Database = tdb.db
   const hasher = options.hasher ?? createPasswordHasher()
@@ -151,7 +155,9 @@ export async function buildTestApp(t: Test, options: TestAppOptions = {}) {
       cookieSecure: options.cookieSecure ?? true,
       limits: { ...GENEROUS, ...options.limits },
     },
-    ...(typeof options.deps === 'function' ? options.deps({ db, producer }) : options.deps),
+    ...(typeof options.deps === 'function'
+      ? options.deps({ db, producer, appUrl: tdb.appUrl })
+      : options.deps),
   })
   t.teardown(() => app.close())
 
