@@ -74,6 +74,11 @@ export type AppDeps = {
    * defaults when absent, `false` for none (benchmarks measuring the difference).
    */
   admission?: Partial<AdmissionLimits> | false
+  /**
+   * TRUST_PROXY: the proxies whose X-Forwarded-For sets `request.ip` (a hop count, or
+   * addresses/CIDRs); default none.
+   */
+  trustProxy?: false | number | string[]
 }
 
 /** Who is calling, as resolved by the auth plugin. */
@@ -123,7 +128,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
-    trustProxy: false,
+    // A hop count as Fastify applies one (its types accept only the function form).
+    trustProxy:
+      typeof deps.trustProxy === 'number'
+        ? (_addr: string, hop: number) => hop < (deps.trustProxy as number)
+        : (deps.trustProxy ?? false),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     frameworkErrors,
@@ -165,7 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.ingest) await app.register(ingestRoutes({ ingest: deps.ingest }))
   if (deps.auth && auth) {
     await app.register(adminRoutes({ admins: deps.auth.admins, auth }))
-    await app.register(tenantsRoutes(deps.auth))
+    await app.register(tenantsRoutes({ ...deps.auth, auth }))
     await app.register(tenantRoutes({ ...deps.auth, auth }))
   }
   return app

@@ -106,6 +106,8 @@ async function main() {
     }),
     appUrl: config.APP_URL,
     cookieSecure: config.COOKIE_SECURE,
+    // Limiter state shared by every API replica.
+    limiterStore: { redis, prefix: queuePrefix(config.QUEUE_PREFIX) },
   }
 
   // Shopify signatures: the client secret, then the previous one while rotating.
@@ -192,6 +194,7 @@ async function main() {
     },
     bullBoard: { queues: opsQueues.allQueues(), readOnly: config.BULL_BOARD_READ_ONLY },
     admission: admissionLimits(config),
+    trustProxy: config.TRUST_PROXY,
   })
   const shutdown = new AbortController()
 

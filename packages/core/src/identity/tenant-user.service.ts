@@ -99,6 +99,17 @@ export function createTenantUserService(deps: TenantUserDeps) {
       return row
     },
 
+    /** True when `password` is the user's current one (equal time when the user is unknown). */
+    async verifyPassword(tenantId: string, userId: string, password: string): Promise<boolean> {
+      const found = await repo.findUser(tenantId, userId)
+      const user = found ? await repo.findUserByUsername(tenantId, found.username) : undefined
+      if (!user || user.id !== userId) {
+        await deps.hasher.burn(password)
+        return false
+      }
+      return verify(user, password)
+    },
+
     /** Shop + username + password → a new session (equal time whether shop or user exist). */
     async login(input: { shop: string; username: string; password: string }) {
       const domain = normalizeShopDomain(input.shop)
