@@ -57,6 +57,8 @@ const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0
 const RUNTIME_ROLE = 'xeno_app'
 const POOL_MAX = 10 // DATABASE_POOL_MAX's default
 const SECRET = 'bench-admission-secret'
+// The tenant-context key the bench's pools sign with (the migration stores its hash).
+const CONTEXT_KEY = Buffer.alloc(32, 9)
 
 const urlFor = (database: string, user?: string) => {
   const u = new URL(ADMIN_URL)
@@ -111,7 +113,7 @@ async function seed() {
   )
   await ownerQuery(ADMIN_URL, `DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`)
   await ownerQuery(ADMIN_URL, `CREATE DATABASE ${DB_NAME}`)
-  await migrateToLatest({ ownerUrl, runtimeUrl })
+  await migrateToLatest({ ownerUrl, runtimeUrl, tenantContextKey: CONTEXT_KEY })
   const span = 730 * 86_400
   const steps = [
     `CREATE TABLE bench_tenants AS SELECT * FROM (VALUES
@@ -164,6 +166,7 @@ async function seed() {
     applicationName: 'bench-seed',
     poolMax: 1,
     statementTimeoutMs: 3_600_000,
+    tenantContextKey: CONTEXT_KEY,
   })
   for (const id of [BIG, OTHER]) await withTenant(db, id, (trx) => rebuildAnalyticsRollups(trx, id))
   await db.destroy()
@@ -175,7 +178,7 @@ if (args.reseed || !(await seeded())) {
   log('seeding', { db: DB_NAME })
   await seed()
 } else {
-  await migrateToLatest({ ownerUrl, runtimeUrl })
+  await migrateToLatest({ ownerUrl, runtimeUrl, tenantContextKey: CONTEXT_KEY })
 }
 
 // ------------------------------------------------------------ the API, wired as main.ts does
@@ -186,12 +189,18 @@ const main = createDb({
   applicationName: 'bench-api',
   poolMax: POOL_MAX,
   acquireTimeoutMs: ADMISSION ? 2_000 : 5_000,
+  tenantContextKey: CONTEXT_KEY,
 })
 const healthPool = ADMISSION
   ? createDb({ url: runtimeUrl, applicationName: 'bench-health', poolMax: 1 })
   : main
 const inboxPool = ADMISSION
-  ? createDb({ url: runtimeUrl, applicationName: 'bench-inbox', poolMax: 3 })
+  ? createDb({
+      url: runtimeUrl,
+      applicationName: 'bench-inbox',
+      poolMax: 3,
+      tenantContextKey: CONTEXT_KEY,
+    })
   : main
 const redis = createRedis(testRedisUrl(), 'producer', () => {})
 await new Promise((r) => redis.once('ready', r))

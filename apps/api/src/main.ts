@@ -60,6 +60,7 @@ async function main() {
     poolMax: 1,
     acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
     onError: (err) => logger.warn({ err }, 'postgres pool error (health)'),
+    tenantContextKey: contextKey,
   })
   const { db: webhookDb } = createDb({
     url: config.DATABASE_URL,
@@ -67,6 +68,7 @@ async function main() {
     poolMax: config.DATABASE_WEBHOOK_POOL_MAX,
     acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
     onError: (err) => logger.warn({ err }, 'postgres pool error (webhooks)'),
+    tenantContextKey: contextKey,
   })
   const redis = createRedis(config.REDIS_URL, 'producer', (err) =>
     logger.warn({ err: { message: err.message } }, 'redis connection error'),

@@ -110,6 +110,8 @@ t.test('a success clears the pair; failures are shared by every replica (Redis)'
   // A second API replica on the same Redis and prefix sees the same counts.
   const redis = createRedis(testRedisUrl(), 'producer', () => {})
   t.teardown(() => redis.disconnect())
+  // A producer connection refuses commands until ready (the limits would fail open).
+  if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r))
   const replica = await buildApp({
     logger: createLogger({ level: 'silent' }),
     health: createHealthService({ pingDb: async () => true, pingRedis: async () => true }),

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { createDb, pingDb, withTenant } from '@xeno/db'
+import { TEST_TENANT_CONTEXT_KEY } from '@xeno/db/testing'
 import { createLogger } from '@xeno/logger'
 import {
   createAnalyticsService,
@@ -73,8 +74,14 @@ t.test('2,000 concurrent 2-year analytics requests of one tenant', async (t) => 
     pool: { max: 6, acquireTimeoutMs: 2_000 },
     deps: ({ db, producer, appUrl }) => {
       // As in main.ts: readiness and the webhook inbox on pools of their own.
+      const key = { tenantContextKey: TEST_TENANT_CONTEXT_KEY }
       const health = createDb({ url: appUrl, applicationName: 'xeno-test-health', poolMax: 1 })
-      const inbox = createDb({ url: appUrl, applicationName: 'xeno-test-inbox', poolMax: 3 })
+      const inbox = createDb({
+        url: appUrl,
+        applicationName: 'xeno-test-inbox',
+        poolMax: 3,
+        ...key,
+      })
       const webhooks = createWebhookApi({ db: inbox.db, producer, secrets: [SECRET], logger })
       closeExtra = async () => {
         await webhooks.close()
