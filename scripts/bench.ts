@@ -82,6 +82,13 @@ type MemoryOut = {
   seconds?: number
   stored?: { orders?: number }
 }
+type AdmissionOut = {
+  met?: boolean
+  burst?: { requests?: number; responsesGe500?: number; statuses?: Record<string, number> }
+  readiness?: { statuses?: Record<string, number> }
+  otherTenant?: { p99Ms?: number }
+  webhooks?: { p99Ms?: number }
+}
 type StreamOut = { medianMbPerSec?: number; fileSizeMb?: number; medianPeakRssMb?: number }
 
 /** A number rounded for the table, or '?' when the benchmark did not print it. */
@@ -164,6 +171,22 @@ export const BENCHES: Bench[] = [
       }
     },
     limitMin: { full: 60, quick: 10 },
+  },
+  {
+    name: 'admission',
+    full: ['--rounds', '3', '--burst', '2000'],
+    quick: ['--rounds', '1', '--burst', '500'],
+    target:
+      "2,000 concurrent 2-year analytics requests of one tenant: 0 answers ≥ 500, readiness 200 throughout, another tenant's analytics p99 < 1 s, webhook intake p99 < 500 ms",
+    summarise: (json) => {
+      const j = json as AdmissionOut
+      const probes = Object.entries(j.readiness?.statuses ?? {})
+      return {
+        result: `burst ${n(j.burst?.requests, 0)}: ${n(j.burst?.responsesGe500, 0)} ≥ 500 (${JSON.stringify(j.burst?.statuses ?? {})}); readiness ${probes.map(([k, v]) => `${v}×${k}`).join(', ')}; other tenant p99 ${n(j.otherTenant?.p99Ms, 0)} ms; webhooks p99 ${n(j.webhooks?.p99Ms, 0)} ms`,
+        pass: j.met === true,
+      }
+    },
+    limitMin: { full: 15, quick: 5 },
   },
   {
     name: 'fake-bulk-stream',

@@ -12,6 +12,13 @@ export type LoadOptions = {
   uniqueHeader?: string
   concurrency: number
   durationMs: number
+  /**
+   * A burst instead of a closed loop: each connection sends exactly this many requests and the
+   * round ends when all are answered (durationMs is then ignored).
+   */
+  requestsPerConnection?: number
+  /** Request i goes to urls[i % urls.length] (default: url). */
+  urls?: string[]
 }
 
 export type LoadResult = {
@@ -33,12 +40,14 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency })
 const latencies = []
 let ok = 0, failed = 0
 const statuses = {}
+let sent = 0
 const one = () => new Promise((resolve) => {
+  const url = o.urls && o.urls.length ? o.urls[sent++ % o.urls.length] : o.url
   const headers = { ...o.headers }
   if (o.uniqueHeader) headers[o.uniqueHeader] = randomUUID()
   if (o.body !== undefined) headers['content-length'] = Buffer.byteLength(o.body)
   const t0 = performance.now()
-  const req = http.request(o.url, { method: o.method, agent, headers }, (res) => {
+  const req = http.request(url, { method: o.method, agent, headers }, (res) => {
     res.resume()
     res.on('end', () => {
       latencies.push(performance.now() - t0)
@@ -51,7 +60,10 @@ const one = () => new Promise((resolve) => {
   req.end(o.body)
 })
 const start = Date.now(), end = start + o.durationMs
-Promise.all(Array.from({ length: o.concurrency }, async () => { while (Date.now() < end) await one() }))
+const loop = o.requestsPerConnection
+  ? async () => { for (let i = 0; i < o.requestsPerConnection; i++) await one() }
+  : async () => { while (Date.now() < end) await one() }
+Promise.all(Array.from({ length: o.concurrency }, loop))
   .then(() => {
     agent.destroy()
     latencies.sort((a, b) => a - b)

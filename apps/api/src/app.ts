@@ -32,6 +32,12 @@ import {
   type BullBoardDeps,
 } from './plugins/bull-board.ts'
 import { metricsRoutes } from './routes/metrics.routes.ts'
+import {
+  createAdmissionGate,
+  DEFAULT_ADMISSION_LIMITS,
+  registerAdmission,
+  type AdmissionLimits,
+} from './plugins/admission.ts'
 
 /** Everything the HTTP layer needs, built by the composition root (or a test). */
 export type AppDeps = {
@@ -63,6 +69,16 @@ export type AppDeps = {
   metrics?: MetricsDeps
   /** Bull Board at /admin/queues for admin sessions (plugins/bull-board.ts). */
   bullBoard?: BullBoardDeps
+  /**
+   * Concurrency limits of the routes declaring `config.admission` (plugins/admission.ts);
+   * defaults when absent, `false` for none (benchmarks measuring the difference).
+   */
+  admission?: Partial<AdmissionLimits> | false
+  /**
+   * TRUST_PROXY: the proxies whose X-Forwarded-For sets `request.ip` (a hop count, or
+   * addresses/CIDRs); default none.
+   */
+  trustProxy?: false | number | string[]
 }
 
 /** Who is calling, as resolved by the auth plugin. */
@@ -81,6 +97,11 @@ declare module 'fastify' {
     auth?: 'public' | 'admin' | 'tenant' | 'api-key' | 'shopify-webhook' | 'shopify-oauth'
     /** For 'tenant' routes: the least tenant role required ('viewer' when absent). */
     role?: 'owner' | 'viewer'
+    /**
+     * Routes that hold a connection for long or write in volume: run under the per-credential,
+     * per-tenant and per-process concurrency limits (plugins/admission.ts).
+     */
+    admission?: 'analytics' | 'ingest'
   }
   interface FastifyRequest {
     principal?: Principal
@@ -107,7 +128,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
-    trustProxy: false,
+    // A hop count as Fastify applies one (its types accept only the function form).
+    trustProxy:
+      typeof deps.trustProxy === 'number'
+        ? (_addr: string, hop: number) => hop < (deps.trustProxy as number)
+        : (deps.trustProxy ?? false),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     frameworkErrors,
@@ -129,6 +154,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   })
 
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute)
+  // Before any route: it wraps the handlers of the routes that declare `config.admission`.
+  if (deps.admission !== false)
+    registerAdmission(app, createAdmissionGate({ ...DEFAULT_ADMISSION_LIMITS, ...deps.admission }))
   // Before any route: the auth plugin's onRequest hook must see every route.
   if (deps.bullBoard) allowBodilessBoardActions(app) // before the auth plugin's CSRF check
   const auth = deps.auth ? await registerAuth(app, deps.auth) : registerAuthFailClosed(app)
@@ -146,7 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.ingest) await app.register(ingestRoutes({ ingest: deps.ingest }))
   if (deps.auth && auth) {
     await app.register(adminRoutes({ admins: deps.auth.admins, auth }))
-    await app.register(tenantsRoutes(deps.auth))
+    await app.register(tenantsRoutes({ ...deps.auth, auth }))
     await app.register(tenantRoutes({ ...deps.auth, auth }))
   }
   return app

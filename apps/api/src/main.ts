@@ -27,7 +27,7 @@ import {
 } from '@xeno/core'
 import { createAdminFetch, createShopifyAdmin, exchangeAuthorizationCode } from '@xeno/shopify'
 import { buildApp } from './app.ts'
-import { loadApiConfig } from './config.ts'
+import { admissionLimits, loadApiConfig } from './config.ts'
 
 async function main() {
   let config
@@ -47,7 +47,27 @@ async function main() {
     url: config.DATABASE_URL,
     applicationName: 'xeno-api',
     poolMax: config.DATABASE_POOL_MAX,
+    acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
     onError: (err) => logger.warn({ err }, 'postgres pool error'),
+    tenantContextKey: contextKey,
+  })
+  // Readiness and webhook intake get pools of their own: a burst of analytics that fills the
+  // main pool must neither fail the health check (an orchestrator would restart the API) nor
+  // slow Shopify's deliveries toward their 5 s timeout.
+  const { db: healthDb } = createDb({
+    url: config.DATABASE_URL,
+    applicationName: 'xeno-api-health',
+    poolMax: 1,
+    acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
+    onError: (err) => logger.warn({ err }, 'postgres pool error (health)'),
+    tenantContextKey: contextKey,
+  })
+  const { db: webhookDb } = createDb({
+    url: config.DATABASE_URL,
+    applicationName: 'xeno-api-webhooks',
+    poolMax: config.DATABASE_WEBHOOK_POOL_MAX,
+    acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
+    onError: (err) => logger.warn({ err }, 'postgres pool error (webhooks)'),
     tenantContextKey: contextKey,
   })
   const redis = createRedis(config.REDIS_URL, 'producer', (err) =>
@@ -72,7 +92,7 @@ async function main() {
     webhookShards: config.WEBHOOK_QUEUE_SHARDS,
   })
   const health = createHealthService({
-    pingDb: () => pingDb(db),
+    pingDb: () => pingDb(healthDb),
     pingRedis: () => pingRedis(redis),
   })
 
@@ -93,6 +113,8 @@ async function main() {
     }),
     appUrl: config.APP_URL,
     cookieSecure: config.COOKIE_SECURE,
+    // Limiter state shared by every API replica.
+    limiterStore: { redis, prefix: queuePrefix(config.QUEUE_PREFIX) },
   }
 
   // Shopify signatures: the client secret, then the previous one while rotating.
@@ -100,7 +122,7 @@ async function main() {
     (s): s is string => !!s,
   )
   // Shopify webhooks (issue 6): intake stays fast — HMAC, inbox row, enqueue.
-  const webhooks = createWebhookApi({ db, producer, secrets, logger })
+  const webhooks = createWebhookApi({ db: webhookDb, producer, secrets, logger })
 
   // Analytics and custom events (issue 7).
   const analytics = createAnalyticsService({ db })
@@ -178,6 +200,8 @@ async function main() {
       repository: createMetricsRepository(db),
     },
     bullBoard: { queues: opsQueues.allQueues(), readOnly: config.BULL_BOARD_READ_ONLY },
+    admission: admissionLimits(config),
+    trustProxy: config.TRUST_PROXY,
   })
   const shutdown = new AbortController()
 
@@ -216,7 +240,9 @@ async function main() {
   })
   ready.catch(() => {})
 
-  await app.listen({ port: config.PORT, host: config.HOST })
+  // Node's default accept backlog (511) resets connections of a burst larger than it before
+  // admission control can answer them 429; the kernel caps this at net.core.somaxconn.
+  await app.listen({ port: config.PORT, host: config.HOST, backlog: 4096 })
 
   onShutdownSignals({
     logger,
@@ -230,6 +256,8 @@ async function main() {
       redis.disconnect()
       opsRedis.disconnect()
       await db.destroy()
+      await webhookDb.destroy()
+      await healthDb.destroy()
     },
   })
 }

@@ -295,9 +295,7 @@ t.test(`fuzz every route (seed ${SEED}, ${RUNS} cases)`, async (t) => {
   const h = await fullApp(t, {
     limits: {
       loginPerIp: { max: 1e9, windowMs: 60_000 },
-      loginPerAccount: { max: 1e9, windowMs: 60_000 },
       basicPerIp: { max: 1e9, windowMs: 60_000 },
-      basicPerAccount: { max: 1e9, windowMs: 60_000 },
       bootstrapPerIp: { max: 1e9, windowMs: 60_000 },
       bootstrapPerAccount: { max: 1e9, windowMs: 60_000 },
     },

@@ -34,6 +34,11 @@ export type CreateDbOptions = {
   poolMax?: number
   /** Per-statement limit in ms; a runaway query is cancelled instead of holding a connection. */
   statementTimeoutMs?: number
+  /**
+   * Longest wait in ms for a connection from the pool (a free one, or a new one connecting);
+   * then the query rejects with an error `isDatabaseBusy` recognises. Default 5000.
+   */
+  acquireTimeoutMs?: number
   /** Called with pool errors (idle clients dropped by a restarting server, etc.). */
   onError?: (err: Error) => void
   /**
@@ -51,7 +56,7 @@ export function createDb(options: CreateDbOptions): { db: Database; pool: pg.Poo
     application_name: options.applicationName,
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     idle_in_transaction_session_timeout: 60_000,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
   })
   pool.on('error', (err) => options.onError?.(err))
   // The pool listens for errors only on idle clients: a checked-out client (a held connection,
@@ -71,6 +76,26 @@ export function createDb(options: CreateDbOptions): { db: Database; pool: pg.Poo
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [camelCase] })
   internalsOf.set(db, { pool, clients, camelCase, tenantContextKey: options.tenantContextKey })
   return { db, pool }
+}
+
+// SQLSTATEs of a server that is overloaded rather than wrong: too many connections, not
+// accepting connections yet, a statement cancelled by statement_timeout.
+const BUSY_SQLSTATES = new Set(['53300', '57P03', '57014'])
+
+/**
+ * True when `err` means "the database had no capacity in time" — the pool's checkout wait
+ * (acquireTimeoutMs) ran out, a new connection did not open in time, or the server refused
+ * one for load — so the caller should answer 503 with Retry-After, never 500.
+ */
+export function isDatabaseBusy(err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  if (
+    err.message === 'timeout exceeded when trying to connect' ||
+    err.message === 'Connection terminated due to connection timeout'
+  )
+    return true
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && BUSY_SQLSTATES.has(code)
 }
 
 /**

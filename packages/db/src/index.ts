@@ -12,6 +12,7 @@ export {
   rlsBypassReason,
   rawClientOf,
   pipelinedTransaction,
+  isDatabaseBusy,
 } from './create-db.ts'
 export type { Database, Tx, CreateDbOptions, RawClient } from './create-db.ts'
 /** Migration runner used by the CLI and by AUTO_MIGRATE. */

@@ -97,7 +97,9 @@ export type TestDatabase = {
 }
 
 /** A fresh database cloned from the migrated template; drop it with close(). */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(
+  pool: { max?: number; acquireTimeoutMs?: number } = {},
+): Promise<TestDatabase> {
   const template = await ensureTemplate()
   const name = `xeno_t_${randomBytes(6).toString('hex')}`
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`)
@@ -105,7 +107,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const appUrl = withDatabase(testAdminUrl(), name, TEST_RUNTIME_ROLE, TEST_RUNTIME_ROLE)
   const systemUrl = withDatabase(testAdminUrl(), name, TEST_SYSTEM_ROLE, TEST_SYSTEM_ROLE)
   const key = { tenantContextKey: TEST_TENANT_CONTEXT_KEY }
-  const { db } = createDb({ url: appUrl, applicationName: 'xeno-test', poolMax: 5, ...key })
+  const { db } = createDb({
+    url: appUrl,
+    applicationName: 'xeno-test',
+    poolMax: pool.max ?? 5,
+    acquireTimeoutMs: pool.acquireTimeoutMs,
+    ...key,
+  })
   // Pools connect lazily: a test that never acts across tenants opens no system connection.
   const { db: systemDb } = createDb({
     url: systemUrl,

@@ -60,8 +60,19 @@ export const SECRET_QUERY_PARAMS = new Set([
   'password',
   'api_key',
   'apikey',
+  'x-api-key',
   'key',
 ])
+
+// Spelling variants of a secret's name (`x-api-key`, `X_Api_Key`, `apiKey`, `client_secret`)
+// are caught by what the name contains once case and separators are dropped.
+const SECRET_NAME_PARTS = ['key', 'token', 'secret', 'password', 'hmac', 'signature', 'session']
+const isSecretParam = (name: string) => {
+  const lower = name.toLowerCase()
+  if (SECRET_QUERY_PARAMS.has(lower)) return true
+  const bare = lower.replace(/[^a-z0-9]/g, '')
+  return SECRET_NAME_PARTS.some((part) => bare.includes(part))
+}
 
 /** The URL with the values of secret query parameters replaced by [redacted]. */
 export function redactUrl(url: string): string {
@@ -78,7 +89,7 @@ export function redactUrl(url: string): string {
       } catch {
         // an undecodable name is compared as it is
       }
-      return SECRET_QUERY_PARAMS.has(name.toLowerCase()) ? `${raw}=[redacted]` : pair
+      return isSecretParam(name) ? `${raw}=[redacted]` : pair
     })
   return `${url.slice(0, q + 1)}${params.join('&')}`
 }

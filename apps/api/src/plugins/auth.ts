@@ -12,7 +12,19 @@ import {
   type TenantService,
   type TenantUserService,
 } from '@xeno/core'
+import type { Redis } from 'ioredis'
 import type { Principal } from '../app.ts'
+import {
+  createMemoryFailureCounter,
+  createRedisFailureCounter,
+  DEFAULT_FAILURE_POLICY,
+  type FailureCounter,
+  type FailurePolicy,
+} from './login-failures.ts'
+
+/** The code of a wrong current password (403: the caller is signed in, only that is wrong). */
+export const WRONG_CURRENT_PASSWORD = 'CURRENT_PASSWORD_INVALID'
+type AppErrorLike = { code?: unknown }
 
 /** Cookie of an admin session. */
 export const ADMIN_COOKIE = 'xeno_admin'
@@ -22,24 +34,24 @@ export const TENANT_COOKIE = 'xeno_session'
 /** One rate limit: at most `max` attempts per `windowMs`. */
 export type Limit = { max: number; windowMs: number }
 
-/** Rate limits of the authentication surface, per client IP and per account. */
+/**
+ * Request limits of the authentication surface per client address (and the bootstrap per
+ * username). Wrong passwords are slowed per (account, address) by the failure policy instead:
+ * a per-account limit would let anyone lock a user out.
+ */
 export type AuthLimits = {
   loginPerIp: Limit
-  loginPerAccount: Limit
   bootstrapPerIp: Limit
   bootstrapPerAccount: Limit
   /** HTTP Basic verifications that miss the cache (failures, and a user's first request). */
   basicPerIp: Limit
-  basicPerAccount: Limit
 }
 
 export const DEFAULT_AUTH_LIMITS: AuthLimits = {
   loginPerIp: { max: 30, windowMs: 60_000 },
-  loginPerAccount: { max: 10, windowMs: 5 * 60_000 },
   bootstrapPerIp: { max: 10, windowMs: 60_000 },
   bootstrapPerAccount: { max: 5, windowMs: 60_000 },
   basicPerIp: { max: 30, windowMs: 60_000 },
-  basicPerAccount: { max: 10, windowMs: 60_000 },
 }
 
 export type AuthDeps = {
@@ -52,6 +64,13 @@ export type AuthDeps = {
   /** COOKIE_SECURE: false only for local plain-HTTP development. */
   cookieSecure: boolean
   limits?: Partial<AuthLimits> | undefined
+  /** Wrong-password delays per (account, address) (default DEFAULT_FAILURE_POLICY). */
+  failures?: Partial<FailurePolicy> | undefined
+  /**
+   * Where limiter state lives: Redis shared by every API replica (keys under `prefix`). Without
+   * it, this process's memory (single-process tests and benchmarks only).
+   */
+  limiterStore?: { redis: Redis; prefix: string } | undefined
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -84,7 +103,58 @@ export async function registerAuth(app: FastifyInstance, deps: AuthDeps) {
   const appOrigin = new URL(deps.appUrl).origin
 
   await app.register(fastifyCookie)
-  await app.register(fastifyRateLimit, { global: false })
+  const store = deps.limiterStore
+  // Redis unreachable: the limits fail open (logged) rather than failing every login with a
+  // 500; argon2's cost still bounds guessing meanwhile.
+  await app.register(fastifyRateLimit, {
+    global: false,
+    ...(store
+      ? { redis: store.redis, nameSpace: `${store.prefix}:limits:rl:`, skipOnError: true }
+      : {}),
+  })
+  const policy = { ...DEFAULT_FAILURE_POLICY, ...deps.failures }
+  const failures: FailureCounter = store
+    ? createRedisFailureCounter(store.redis, store.prefix, policy)
+    : createMemoryFailureCounter(policy)
+  const failOpen = async <T>(what: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await fn()
+    } catch (err) {
+      app.log.warn({ err: { message: (err as Error).message } }, `limiter store: ${what} failed`)
+      return fallback
+    }
+  }
+  /** Throws 429 while this (account, address) pair waits out its failures' delay. */
+  const checkFailures = async (request: FastifyRequest, scope: string, account: string) => {
+    const ms = await failOpen('read', () => failures.blockedFor(scope, account, request.ip), 0)
+    if (ms > 0)
+      throw new RateLimitedError(Math.ceil(ms / 1000), 'too many failed attempts; retry later')
+  }
+  const recordFailure = (request: FastifyRequest, scope: string, account: string) =>
+    failOpen('count', () => failures.fail(scope, account, request.ip), 0)
+  const clearFailures = (request: FastifyRequest, scope: string, account: string) =>
+    failOpen('reset', () => failures.reset(scope, account, request.ip), undefined)
+  /**
+   * Runs a password check for `account` from this address: refused (429) while the pair is
+   * delayed; a wrong password (UnauthorizedError) counts, a right one clears the count.
+   */
+  const guardPassword = async <T>(
+    request: FastifyRequest,
+    scope: string,
+    account: string,
+    attempt: () => Promise<T>,
+  ): Promise<T> => {
+    await checkFailures(request, scope, account)
+    try {
+      const result = await attempt()
+      await clearFailures(request, scope, account)
+      return result
+    } catch (err) {
+      if (err instanceof UnauthorizedError || (err as AppErrorLike).code === WRONG_CURRENT_PASSWORD)
+        await recordFailure(request, scope, account)
+      throw err
+    }
+  }
 
   // The account a limiter counts is carried per request (createRateLimit keys by request only).
   const accountOf = new WeakMap<FastifyRequest, string>()
@@ -102,11 +172,9 @@ export async function registerAuth(app: FastifyInstance, deps: AuthDeps) {
     }
   }
   const loginIp = limiter('login', limits.loginPerIp, 'ip')
-  const loginAccount = limiter('login', limits.loginPerAccount, 'account')
   const bootstrapIp = limiter('bootstrap', limits.bootstrapPerIp, 'ip')
   const bootstrapAccount = limiter('bootstrap', limits.bootstrapPerAccount, 'account')
   const basicIp = limiter('basic', limits.basicPerIp, 'ip')
-  const basicAccount = limiter('basic', limits.basicPerAccount, 'account')
 
   const checkCsrf = (request: FastifyRequest) => {
     if (SAFE_METHODS.has(request.method)) return
@@ -160,11 +228,19 @@ export async function registerAuth(app: FastifyInstance, deps: AuthDeps) {
       if (!tenantId)
         throw new UnauthorizedError('HTTP Basic needs the tenant in the path; use a session')
       const { username, password } = basicCredentials(authorization)
+      const account = `${tenantId}:${username}`
+      // Only a cache miss is a password check (and counts); a cached success costs nothing.
+      let checked = false
       const user = await deps.tenantUsers.verifyBasic(tenantId, username, password, async () => {
+        checked = true
         await basicIp(request)
-        await basicAccount(request, `${tenantId}:${username}`)
+        await checkFailures(request, 'basic', account)
       })
-      if (!user) throw new UnauthorizedError('invalid credentials', 'INVALID_CREDENTIALS')
+      if (!user) {
+        if (checked) await recordFailure(request, 'basic', account)
+        throw new UnauthorizedError('invalid credentials', 'INVALID_CREDENTIALS')
+      }
+      if (checked) await clearFailures(request, 'basic', account)
       return { kind: 'tenant-user', ...user }
     }
     const apiKey = request.headers['x-api-key']
@@ -259,11 +335,17 @@ export async function registerAuth(app: FastifyInstance, deps: AuthDeps) {
     clearSessionCookie,
     /** The valid-looking session token a request carries in a cookie, if any. */
     sessionToken: cookie,
-    /** Login attempts: per client IP, then per account (throws RateLimitedError). */
-    async limitLogin(request: FastifyRequest, account: string) {
+    /**
+     * A login attempt: limited per client IP, then `attempt` (the password check) runs under
+     * the (account, address) failure delays (throws RateLimitedError).
+     */
+    async guardLogin<T>(request: FastifyRequest, account: string, attempt: () => Promise<T>) {
       await loginIp(request)
-      await loginAccount(request, account)
+      return guardPassword(request, 'login', account, attempt)
     },
+    /** A re-entered password (e.g. the current one, to change it), under the same delays. */
+    guardPassword: <T>(request: FastifyRequest, account: string, attempt: () => Promise<T>) =>
+      guardPassword(request, 'reauth', account, attempt),
     /** Bootstrap attempts: per client IP, then per username. */
     async limitBootstrap(request: FastifyRequest, account: string) {
       await bootstrapIp(request)

@@ -112,6 +112,10 @@ const ERRORS: Record<number, z.ZodType> = {
     'NOT_FOUND',
   ),
   429: envelope('Too many attempts; see Retry-After.', 'RATE_LIMITED'),
+  503: envelope(
+    'Overloaded: no turn or database connection was free in time; see Retry-After.',
+    'SERVER_BUSY, DATABASE_BUSY, SERVICE_UNAVAILABLE',
+  ),
   500: envelope('Unexpected server error (details are only in the logs).', 'INTERNAL_ERROR'),
 }
 
@@ -137,6 +141,8 @@ function transform(doc: TransformInput) {
     ...(schema.response as Record<string, unknown> | undefined),
   }
   for (const status of errorStatuses(auth, doc.url)) response[status] ??= ERRORS[status]
+  // Admission-controlled routes refuse overload: their caller's share (429) or the process (503).
+  if (route?.config?.admission) for (const status of [429, 503]) response[status] ??= ERRORS[status]
   schema.response = response
   if (!('security' in schema)) schema.security = securityOf(auth, doc.url)
   schema['x-auth'] = auth ?? 'none'

@@ -11,6 +11,7 @@ import {
   ValidationError,
   type FieldIssue,
 } from '@xeno/core'
+import { isDatabaseBusy } from '@xeno/db'
 
 /** The one error shape every route answers with. */
 export type ErrorBody = { error: { code: string; message: string; fields?: FieldIssue[] } }
@@ -78,11 +79,21 @@ export function registerErrorHandling(app: FastifyInstance) {
       } satisfies ErrorBody)
     }
     if (err instanceof AppError) {
-      if (err instanceof RateLimitedError)
-        void reply.header('retry-after', String(err.retryAfterSeconds))
+      const retryAfter = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds
+      if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter))
       const body: ErrorBody = { error: { code: err.code, message: err.message } }
       if (err.fields) body.error.fields = err.fields
       return reply.code(statusOf(err)).send(body)
+    }
+    if (isDatabaseBusy(err)) {
+      // Load, not a fault: no connection (or no statement time) was free in time.
+      request.log.warn({ err: { message: err.message, code: err.code } }, 'database busy')
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .send({
+          error: { code: 'DATABASE_BUSY', message: 'the database is busy; retry shortly' },
+        } satisfies ErrorBody)
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500
     if (status >= 400 && status < 500) {

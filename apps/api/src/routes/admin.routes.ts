@@ -53,8 +53,11 @@ export function adminRoutes(deps: {
         config: { auth: 'public' },
       },
       async (request, reply) => {
-        await deps.auth.limitLogin(request, `admin:${request.body.username}`)
-        const { admin, session } = await deps.admins.login(request.body)
+        const { admin, session } = await deps.auth.guardLogin(
+          request,
+          `admin:${request.body.username}`,
+          () => deps.admins.login(request.body),
+        )
         // A new token on every login; the session the browser held before ends now.
         const previous = deps.auth.sessionToken(request, ADMIN_COOKIE)
         if (previous) await deps.admins.logout(previous)

@@ -92,7 +92,7 @@ async function answer<T>(fn: () => Promise<T>): Promise<{ data: T }> {
 export function analyticsRoutes(deps: { analytics: AnalyticsService }): FastifyPluginCallbackZod {
   const a = deps.analytics
   return (app, _opts, done) => {
-    const route = { config: { auth: 'tenant' as const } }
+    const route = { config: { auth: 'tenant' as const, admission: 'analytics' as const } }
 
     app.get(
       '/api/tenants/:id/analytics',

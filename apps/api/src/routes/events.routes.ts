@@ -25,7 +25,7 @@ export function eventsRoutes(deps: { events: EventsService }): FastifyPluginCall
       '/api/events',
       {
         bodyLimit: BODY_LIMIT,
-        config: { auth: 'api-key' },
+        config: { auth: 'api-key', admission: 'ingest' },
         schema: {
           tags: ['events'],
           summary: 'Record custom events (one, or a batch of up to 500) with an X-API-Key',

@@ -19,7 +19,7 @@ export function ingestRoutes(deps: { ingest: IngestService }): FastifyPluginCall
     app.post(
       '/api/tenants/:id/ingest',
       {
-        config: { auth: 'tenant', role: 'owner' },
+        config: { auth: 'tenant', role: 'owner', admission: 'ingest' },
         schema: {
           tags: ['ingest'],
           summary: "Queue a sync of the tenant's Shopify data",

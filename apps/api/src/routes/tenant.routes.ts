@@ -73,8 +73,11 @@ export function tenantRoutes(deps: {
       },
       async (request, reply) => {
         const shop = normalizeShopDomain(request.body.shop) ?? request.body.shop.toLowerCase()
-        await deps.auth.limitLogin(request, `tenant:${shop}:${request.body.username}`)
-        const { user, session } = await deps.tenantUsers.login(request.body)
+        const { user, session } = await deps.auth.guardLogin(
+          request,
+          `tenant:${shop}:${request.body.username}`,
+          () => deps.tenantUsers.login(request.body),
+        )
         // A new token on every login; the session the browser held before ends now.
         const previous = deps.auth.sessionToken(request, TENANT_COOKIE)
         if (previous) {

@@ -2,11 +2,13 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import {
   ForbiddenError,
+  ValidationError,
   type ApiKeyService,
   type TenantRow,
   type TenantService,
   type TenantUserService,
 } from '@xeno/core'
+import { WRONG_CURRENT_PASSWORD, type Authenticator } from '../plugins/auth.ts'
 
 // Shared request/response pieces of the identity and tenancy routes.
 
@@ -114,6 +116,7 @@ export type TenantsRoutesDeps = {
   tenants: TenantService
   tenantUsers: TenantUserService
   apiKeys: ApiKeyService
+  auth: Authenticator
 }
 
 /** /api/tenants: tenant management (admins) and each tenant's users and API keys. */
@@ -224,9 +227,21 @@ export function tenantsRoutes(deps: TenantsRoutesDeps): FastifyPluginCallbackZod
           tags: ['tenants'],
           summary:
             "Change a user's password or role (owners: anyone; a user: their own password). A new password ends the user's sessions",
+          description: `Changing one's own password needs \`current_password\` (a stolen session
+must not become a permanent takeover): missing is a 400, wrong a 403 \`CURRENT_PASSWORD_INVALID\`,
+and wrong attempts are slowed per (account, address) like logins (429 with Retry-After). An owner
+or admin resetting another user's password does not give it.`,
           params: z.object({ id: idSchema, userId: idSchema }),
           body: z
-            .object({ password: passwordSchema.optional(), role: roleSchema.optional() })
+            .object({
+              password: passwordSchema.optional(),
+              current_password: z
+                .string()
+                .max(256)
+                .optional()
+                .describe("the caller's current password: required to change one's own"),
+              role: roleSchema.optional(),
+            })
             .refine((b) => b.password !== undefined || b.role !== undefined, {
               message: 'give password or role',
               path: ['password'],
@@ -241,6 +256,26 @@ export function tenantsRoutes(deps: TenantsRoutesDeps): FastifyPluginCallbackZod
         const isSelf = p?.kind === 'tenant-user' && p.userId === request.params.userId
         if (!isOwner && !(isSelf && request.body.role === undefined))
           throw new ForbiddenError('the owner role is required', 'OWNER_REQUIRED')
+        if (isSelf && request.body.password !== undefined) {
+          const current = request.body.current_password
+          if (current === undefined)
+            throw new ValidationError('invalid body.current_password', [
+              {
+                field: 'body.current_password',
+                message: 'is required to change your own password',
+              },
+            ])
+          await deps.auth.guardPassword(request, `user:${request.params.userId}`, async () => {
+            if (
+              !(await deps.tenantUsers.verifyPassword(
+                request.params.id,
+                request.params.userId,
+                current,
+              ))
+            )
+              throw new ForbiddenError('the current password is wrong', WRONG_CURRENT_PASSWORD)
+          })
+        }
         const user = await deps.tenantUsers.update(request.params.id, request.params.userId, {
           password: request.body.password,
           role: request.body.role,

@@ -36,6 +36,7 @@ import { createProducer, createRedis, type Producer } from '@xeno/queues'
 import { dropQueueKeys, testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
 import { buildApp, type App, type AppDeps } from '../../src/app.ts'
 import { ADMIN_COOKIE, TENANT_COOKIE, type AuthLimits } from '../../src/plugins/auth.ts'
+import type { FailurePolicy } from '../../src/plugins/login-failures.ts'
 
 /** The APP_URL test apps run with; same-origin browser requests carry it as Origin. */
 export const APP_URL = 'http://127.0.0.1:3000'
@@ -45,16 +46,16 @@ export const SAME_ORIGIN = { origin: APP_URL }
 // Far above anything a functional test does; rate-limit tests pass their own.
 const GENEROUS: AuthLimits = {
   loginPerIp: { max: 10_000, windowMs: 60_000 },
-  loginPerAccount: { max: 10_000, windowMs: 60_000 },
   bootstrapPerIp: { max: 10_000, windowMs: 60_000 },
   bootstrapPerAccount: { max: 10_000, windowMs: 60_000 },
   basicPerIp: { max: 10_000, windowMs: 60_000 },
-  basicPerAccount: { max: 10_000, windowMs: 60_000 },
 }
 
 export type TestAppOptions = {
   /** Rate limits (default: generous). */
   limits?: Partial<AuthLimits>
+  /** Wrong-password delays per (account, address) (default: generous). */
+  failures?: Partial<FailurePolicy>
   /** Clock of sessions and API-key bookkeeping (default: real time). */
   now?: () => Date
   sessionPolicy?: SessionPolicy
@@ -68,9 +69,13 @@ export type TestAppOptions = {
    * Extra or replacement dependencies for buildApp (other features' services); a function gets
    * the test database (runtime role) and the app's BullMQ producer to build them on.
    */
-  deps?: Partial<AppDeps> | ((ctx: { db: Database; producer: Producer }) => Partial<AppDeps>)
+  deps?:
+    | Partial<AppDeps>
+    | ((ctx: { db: Database; producer: Producer; appUrl: string }) => Partial<AppDeps>)
   /** BullMQ prefix of the ingest producer (default: a fresh test prefix). */
   queuePrefix?: string
+  /** The app pool's size and checkout wait (default: 5 connections, pg's 5 s wait). */
+  pool?: { max?: number; acquireTimeoutMs?: number }
 }
 
 export type TestUser = {
@@ -92,7 +97,7 @@ export function cookieFrom(res: { cookies: { name: string; value: string }[] }, 
 
 /** Builds the wired app on its own database; everything is closed when the test ends. */
 export async function buildTestApp(t: Test, options: TestAppOptions = {}) {
-  const tdb: TestDatabase = await createTestDatabase()
+  const tdb: TestDatabase = await createTestDatabase(options.pool)
   t.teardown(tdb.close)
   const db: Database = tdb.db
   const hasher = options.hasher ?? createPasswordHasher()
@@ -150,8 +155,13 @@ export async function buildTestApp(t: Test, options: TestAppOptions = {}) {
       appUrl: APP_URL,
       cookieSecure: options.cookieSecure ?? true,
       limits: { ...GENEROUS, ...options.limits },
+      failures: { free: 10_000, ...options.failures },
+      // Limiter state in Redis, under this app's prefix (dropped with its queues).
+      limiterStore: { redis: queueRedis, prefix: queuePrefix },
     },
-    ...(typeof options.deps === 'function' ? options.deps({ db, producer }) : options.deps),
+    ...(typeof options.deps === 'function'
+      ? options.deps({ db, producer, appUrl: tdb.appUrl })
+      : options.deps),
   })
   t.teardown(() => app.close())
 

@@ -4,6 +4,7 @@ import { createAdminRepository } from './admin.repository.ts'
 import type { PasswordHasher } from './password.ts'
 import { isUniqueViolation } from './pg-errors.ts'
 import { randomToken, safeEqual, sha256 } from './secrets.ts'
+import { singleFlight } from './single-flight.ts'
 import {
   DEFAULT_SESSION_POLICY,
   sessionIsLive,
@@ -84,13 +85,16 @@ export function createAdminAuthService(deps: AdminAuthDeps) {
     },
 
     /** The admin a session cookie belongs to, or null when unknown, revoked or expired. */
-    async authenticate(token: string) {
-      const s = await repo.findAdminSessionByTokenHash(sha256(token))
-      const t = now()
-      if (!s || !sessionIsLive(s, t, policy)) return null
-      if (sessionNeedsTouch(s, t)) await repo.touchAdminSession(s.id, t)
-      return { adminId: s.adminId, username: s.username, sessionId: s.id }
-    },
+    authenticate: singleFlight(
+      (token: string) => token,
+      async (token: string) => {
+        const s = await repo.findAdminSessionByTokenHash(sha256(token))
+        const t = now()
+        if (!s || !sessionIsLive(s, t, policy)) return null
+        if (sessionNeedsTouch(s, t)) await repo.touchAdminSession(s.id, t)
+        return { adminId: s.adminId, username: s.username, sessionId: s.id }
+      },
+    ),
 
     /** Revokes the session at once (the cookie stops working everywhere). */
     async logout(token: string) {

@@ -2,6 +2,7 @@ import type { Database } from '@xeno/db'
 import { NotFoundError } from '../errors.ts'
 import { createApiKeyRepository } from './api-key.repository.ts'
 import { API_KEY_RE, hmac, newApiKey } from './secrets.ts'
+import { singleFlight } from './single-flight.ts'
 
 export type ApiKeyDeps = {
   db: Database
@@ -43,15 +44,18 @@ export function createApiKeyService(deps: ApiKeyDeps) {
     },
 
     /** The tenant and key an X-API-Key value names, or null (unknown, malformed or revoked). */
-    async authenticate(key: string): Promise<{ tenantId: string; keyId: string } | null> {
-      if (!API_KEY_RE.test(key)) return null
-      const row = await repo.findApiKeyByHash(hash(key))
-      if (!row || row.revokedAt) return null
-      const t = now()
-      if (!row.lastUsedAt || t.getTime() - row.lastUsedAt.getTime() >= TOUCH_EVERY_MS)
-        await repo.touchApiKey(row.tenantId, row.id, t)
-      return { tenantId: row.tenantId, keyId: row.id }
-    },
+    authenticate: singleFlight(
+      (key: string) => key,
+      async (key: string): Promise<{ tenantId: string; keyId: string } | null> => {
+        if (!API_KEY_RE.test(key)) return null
+        const row = await repo.findApiKeyByHash(hash(key))
+        if (!row || row.revokedAt) return null
+        const t = now()
+        if (!row.lastUsedAt || t.getTime() - row.lastUsedAt.getTime() >= TOUCH_EVERY_MS)
+          await repo.touchApiKey(row.tenantId, row.id, t)
+        return { tenantId: row.tenantId, keyId: row.id }
+      },
+    ),
   }
 }
 

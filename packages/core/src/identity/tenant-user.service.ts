@@ -6,6 +6,7 @@ import { createBasicAuthCache, type BasicAuthCache } from './basic-auth-cache.ts
 import type { PasswordHasher } from './password.ts'
 import { isUniqueViolation } from './pg-errors.ts'
 import { randomToken, sha256 } from './secrets.ts'
+import { singleFlight } from './single-flight.ts'
 import {
   DEFAULT_SESSION_POLICY,
   sessionIsLive,
@@ -37,6 +38,12 @@ export function createTenantUserService(deps: TenantUserDeps) {
   const policy = deps.sessionPolicy ?? DEFAULT_SESSION_POLICY
   const now = deps.now ?? (() => new Date())
   const inflight = new Map<string, Promise<TenantUserIdentity | null>>()
+  // Every Basic request reads the user (its stored hash guards the cache): concurrent requests
+  // of one user share that read.
+  const findUserForBasic = singleFlight(
+    (tenantId: string, username: string) => `${tenantId}\0${username}`,
+    (tenantId: string, username: string) => repo.findUserByUsername(tenantId, username),
+  )
 
   /** Verifies a password against a stored hash, upgrading the hash when parameters rose. */
   const verify = async (
@@ -92,6 +99,17 @@ export function createTenantUserService(deps: TenantUserDeps) {
       return row
     },
 
+    /** True when `password` is the user's current one (equal time when the user is unknown). */
+    async verifyPassword(tenantId: string, userId: string, password: string): Promise<boolean> {
+      const found = await repo.findUser(tenantId, userId)
+      const user = found ? await repo.findUserByUsername(tenantId, found.username) : undefined
+      if (!user || user.id !== userId) {
+        await deps.hasher.burn(password)
+        return false
+      }
+      return verify(user, password)
+    },
+
     /** Shop + username + password → a new session (equal time whether shop or user exist). */
     async login(input: { shop: string; username: string; password: string }) {
       const domain = normalizeShopDomain(input.shop)
@@ -124,15 +142,16 @@ export function createTenantUserService(deps: TenantUserDeps) {
     },
 
     /** The user a session cookie belongs to, or null when unknown, revoked or expired. */
-    async authenticateSession(
-      token: string,
-    ): Promise<(TenantUserIdentity & { sessionId: string }) | null> {
-      const s = await repo.findTenantSessionByTokenHash(sha256(token))
-      const t = now()
-      if (!s || !sessionIsLive(s, t, policy)) return null
-      if (sessionNeedsTouch(s, t)) await repo.touchSession(s.tenantId, s.id, t)
-      return { tenantId: s.tenantId, userId: s.userId, role: s.role, sessionId: s.id }
-    },
+    authenticateSession: singleFlight(
+      (token: string) => token,
+      async (token: string): Promise<(TenantUserIdentity & { sessionId: string }) | null> => {
+        const s = await repo.findTenantSessionByTokenHash(sha256(token))
+        const t = now()
+        if (!s || !sessionIsLive(s, t, policy)) return null
+        if (sessionNeedsTouch(s, t)) await repo.touchSession(s.tenantId, s.id, t)
+        return { tenantId: s.tenantId, userId: s.userId, role: s.role, sessionId: s.id }
+      },
+    ),
 
     async logout(tenantId: string, sessionId: string) {
       await repo.revokeSession(tenantId, sessionId, now())
@@ -149,7 +168,7 @@ export function createTenantUserService(deps: TenantUserDeps) {
       password: string,
       beforeHash: () => Promise<void> = async () => {},
     ): Promise<TenantUserIdentity | null> {
-      const user = await repo.findUserByUsername(tenantId, username)
+      const user = await findUserForBasic(tenantId, username)
       const key = cache.key(tenantId, username, password)
       const hit = cache.get(key)
       if (user && hit && hit.userId === user.id && hit.passwordHash === user.passwordHash)
