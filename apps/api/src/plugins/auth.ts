@@ -12,7 +12,7 @@ import {
   type TenantService,
   type TenantUserService,
 } from '@xeno/core'
-import type { Redis } from 'ioredis'
+import type { RedisConnection } from '@xeno/queues'
 import type { Principal } from '../app.ts'
 import {
   createMemoryFailureCounter,
@@ -70,7 +70,7 @@ export type AuthDeps = {
    * Where limiter state lives: Redis shared by every API replica (keys under `prefix`). Without
    * it, this process's memory (single-process tests and benchmarks only).
    */
-  limiterStore?: { redis: Redis; prefix: string } | undefined
+  limiterStore?: { redis: RedisConnection; prefix: string } | undefined
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

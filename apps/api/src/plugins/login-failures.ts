@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisConnection } from '@xeno/queues'
 
 /**
  * Failed password attempts, counted per (account, client address). The first `free` failures
@@ -57,7 +57,7 @@ return d`
  * (its hash tag keeps both keys of a pair in one cluster slot).
  */
 export function createRedisFailureCounter(
-  redis: Redis,
+  redis: RedisConnection,
   prefix: string,
   policy: FailurePolicy = DEFAULT_FAILURE_POLICY,
 ): FailureCounter {
