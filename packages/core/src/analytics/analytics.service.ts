@@ -84,7 +84,7 @@ export function formatMoney(value: string): string {
 const money = (v: string | null) => (v === null ? null : formatMoney(v))
 
 /** Rollups were built in another zone (or never): rebuild them all, under the tenant's lock. */
-async function ensureRollups(trx: Tx, tenantId: string, zone: string): Promise<void> {
+export async function ensureRollups(trx: Tx, tenantId: string, zone: string): Promise<void> {
   if ((await repo.rollupZone(trx, tenantId)) === zone) return
   await repo.lockTenantRollups(trx, tenantId)
   if ((await repo.rollupZone(trx, tenantId)) === zone) return

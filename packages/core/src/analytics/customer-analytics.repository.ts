@@ -1,0 +1,382 @@
+// Customer analytics (cohorts, repeat purchase, RFM, lifetime value), defined once here in SQL
+// over the per-customer rollups the writers keep (customer_daily_metrics: one row per customer
+// and local day with counted orders, their gross and the neighbouring order days;
+// customer_refund_metrics: refunds of counted orders per customer, order day and refund day).
+// Read at request time: no rollup of their own, so no writer has anything more to keep.
+//
+// A customer's first counted order day is their customer_daily_metrics row without prev_day.
+import { sql, type Tx } from '@xeno/db'
+
+export type CohortGranularity = 'week' | 'month'
+
+/** A range of inclusive local dates of one tenant (the zone was applied by the rollups). */
+export type CustomerRange = { tenantId: string; from: string; to: string }
+
+export type BucketRow = { bucket: string; start: string; end: string }
+
+/** The buckets of a range: first day of the period, and its first and last dates inside it. */
+export async function bucketsOf(
+  trx: Tx,
+  r: CustomerRange,
+  g: CohortGranularity,
+): Promise<BucketRow[]> {
+  const { rows } = await sql<BucketRow>`
+    SELECT date_trunc(${g}, d)::date::text AS bucket, min(d)::date::text AS start,
+      max(d)::date::text AS end
+    FROM generate_series(${r.from}::date::timestamp, ${r.to}::date::timestamp, interval '1 day') d
+    GROUP BY 1 ORDER BY 1`.execute(trx)
+  return rows
+}
+
+// Customers whose first counted order ever is on a local day of the range, with that day's row.
+const firstsCte = (r: CustomerRange) => sql`
+  firsts AS MATERIALIZED (
+    SELECT customer_id, day AS first_day, next_day, orders
+    FROM customer_daily_metrics
+    WHERE tenant_id = ${r.tenantId} AND prev_day IS NULL
+      AND day BETWEEN ${r.from}::date AND ${r.to}::date
+  )`
+
+export type CohortCell = {
+  cohort: string
+  period: string
+  customers: number
+  orders: number
+  gross: string
+  refunds: string
+}
+
+/**
+ * Per cohort (bucket of the first counted order) and period (bucket of the activity): customers
+ * of the cohort with a counted order in the period, their orders and gross, and the refunds of
+ * their counted orders created in the period (through `to`). Only non-empty cells.
+ */
+export async function cohortCells(
+  trx: Tx,
+  r: CustomerRange,
+  g: CohortGranularity,
+): Promise<{ sizes: Map<string, number>; cells: CohortCell[] }> {
+  const { rows } = await sql<CohortCell & { kind: 'size' | 'cell' }>`
+    WITH ${firstsCte(r)},
+    cohorts AS (
+      SELECT customer_id, date_trunc(${g}, first_day)::date AS cohort FROM firsts
+    ),
+    sales AS (
+      -- A customer's first row inside a period is the one whose previous order day is before
+      -- the period: counting those rows counts distinct customers without a DISTINCT.
+      SELECT c.cohort, date_trunc(${g}, m.day)::date AS period,
+        count(*) FILTER (WHERE m.prev_day IS NULL
+          OR m.prev_day < date_trunc(${g}, m.day)::date)::int AS customers,
+        sum(m.orders)::int AS orders, sum(m.gross_sales) AS gross
+      FROM customer_daily_metrics m JOIN cohorts c ON c.customer_id = m.customer_id
+      WHERE m.tenant_id = ${r.tenantId} AND m.day BETWEEN ${r.from}::date AND ${r.to}::date
+      GROUP BY 1, 2
+    ),
+    refunds AS (
+      SELECT c.cohort, date_trunc(${g}, x.refund_day)::date AS period, sum(x.refunds) AS refunds
+      FROM customer_refund_metrics x JOIN cohorts c ON c.customer_id = x.customer_id
+      WHERE x.tenant_id = ${r.tenantId} AND x.order_day BETWEEN ${r.from}::date AND ${r.to}::date
+        AND x.refund_day <= ${r.to}::date
+      GROUP BY 1, 2
+    )
+    SELECT 'cell' AS kind, coalesce(s.cohort, f.cohort)::text AS cohort,
+      coalesce(s.period, f.period)::text AS period, coalesce(s.customers, 0) AS customers,
+      coalesce(s.orders, 0) AS orders, coalesce(s.gross, 0)::text AS gross,
+      coalesce(f.refunds, 0)::text AS refunds
+    FROM sales s FULL JOIN refunds f ON f.cohort = s.cohort AND f.period = s.period
+    UNION ALL
+    SELECT 'size', cohort::text, NULL, count(*)::int, 0, '0', '0' FROM cohorts GROUP BY cohort`.execute(
+    trx,
+  )
+  const sizes = new Map<string, number>()
+  const cells: CohortCell[] = []
+  for (const row of rows) {
+    if (row.kind === 'size') sizes.set(row.cohort, row.customers)
+    else
+      cells.push({
+        cohort: row.cohort,
+        period: row.period,
+        customers: row.customers,
+        orders: row.orders,
+        gross: row.gross,
+        refunds: row.refunds,
+      })
+  }
+  return { sizes, cells }
+}
+
+export type RepeatFigures = {
+  /** Days from the first to the second counted order → customers (repeat buyers only). */
+  gaps: { days: number; customers: number }[]
+  /** Counted orders from the first through `to` → customers (every new buyer). */
+  orderCounts: { orders: number; customers: number }[]
+}
+
+/** Second-order gaps and order counts of the customers whose first counted order is in range. */
+export async function repeatFigures(trx: Tx, r: CustomerRange): Promise<RepeatFigures> {
+  // Two orders on the first day: the second came the same day. Otherwise the next order day.
+  const { rows: gaps } = await sql<{ days: number; customers: number }>`
+    WITH ${firstsCte(r)}
+    SELECT CASE WHEN orders >= 2 THEN 0 ELSE next_day - first_day END AS days,
+      count(*)::int AS customers
+    FROM firsts
+    WHERE orders >= 2 OR next_day <= ${r.to}::date
+    GROUP BY 1 ORDER BY 1`.execute(trx)
+  const { rows: orderCounts } = await sql<{ orders: number; customers: number }>`
+    WITH ${firstsCte(r)},
+    per AS (
+      SELECT m.customer_id, sum(m.orders)::int AS orders
+      FROM customer_daily_metrics m JOIN firsts f ON f.customer_id = m.customer_id
+      WHERE m.tenant_id = ${r.tenantId} AND m.day BETWEEN ${r.from}::date AND ${r.to}::date
+      GROUP BY 1
+    )
+    SELECT orders, count(*)::int AS customers FROM per GROUP BY 1 ORDER BY 1`.execute(trx)
+  return { gaps, orderCounts }
+}
+
+export type LtvCohortRow = {
+  cohort: string
+  customers: number
+  net: string
+  /** Per horizon (days): customers whose horizon ends by `to`, and their net within it. */
+  horizons: { days: number; eligible: number; net: string }[]
+}
+
+export const LTV_HORIZONS = [30, 90, 180, 365] as const
+
+/**
+ * Lifetime value per cohort month: net sales of the cohort's customers through `to` (counted
+ * orders processed, less their refunds created, through `to`), and for each horizon N the net
+ * sales of the local days first_day … first_day + N − 1 of the customers whose horizon ends by `to`.
+ */
+export async function ltvCohorts(trx: Tx, r: CustomerRange): Promise<LtvCohortRow[]> {
+  const h = LTV_HORIZONS
+  const within = (dayCol: string, n: number) =>
+    sql`${sql.ref(dayCol)} - f.first_day < ${n}::int AND f.first_day + ${n - 1}::int <= ${r.to}::date`
+  const { rows } = await sql<{
+    cohort: string
+    customers: number
+    net: string
+    e0: number
+    e1: number
+    e2: number
+    e3: number
+    n0: string
+    n1: string
+    n2: string
+    n3: string
+  }>`
+    WITH ${firstsCte(r)},
+    sizes AS (
+      SELECT date_trunc('month', first_day)::date AS cohort, count(*)::int AS customers,
+        ${sql.join(
+          h.map(
+            (n, i) =>
+              sql`(count(*) FILTER (WHERE first_day + ${n - 1}::int <= ${r.to}::date))::int AS ${sql.ref(`e${i}`)}`,
+          ),
+        )}
+      FROM firsts GROUP BY 1
+    ),
+    sales AS (
+      SELECT date_trunc('month', f.first_day)::date AS cohort, sum(m.gross_sales) AS net,
+        ${sql.join(
+          h.map(
+            (n, i) =>
+              sql`coalesce(sum(m.gross_sales) FILTER (WHERE ${within('m.day', n)}), 0) AS ${sql.ref(`n${i}`)}`,
+          ),
+        )}
+      FROM customer_daily_metrics m JOIN firsts f ON f.customer_id = m.customer_id
+      WHERE m.tenant_id = ${r.tenantId} AND m.day BETWEEN ${r.from}::date AND ${r.to}::date
+      GROUP BY 1
+    ),
+    refunds AS (
+      SELECT date_trunc('month', f.first_day)::date AS cohort, sum(x.refunds) AS net,
+        ${sql.join(
+          h.map(
+            (n, i) =>
+              sql`coalesce(sum(x.refunds) FILTER (WHERE ${within('x.refund_day', n)}), 0) AS ${sql.ref(`n${i}`)}`,
+          ),
+        )}
+      FROM customer_refund_metrics x JOIN firsts f ON f.customer_id = x.customer_id
+      WHERE x.tenant_id = ${r.tenantId} AND x.order_day BETWEEN ${r.from}::date AND ${r.to}::date
+        AND x.refund_day <= ${r.to}::date
+      GROUP BY 1
+    )
+    SELECT z.cohort::text AS cohort, z.customers, z.e0, z.e1, z.e2, z.e3,
+      (coalesce(s.net, 0) - coalesce(f.net, 0))::text AS net,
+      ${sql.join(
+        h.map(
+          (_, i) =>
+            sql`(coalesce(${sql.ref(`s.n${i}`)}, 0) - coalesce(${sql.ref(`f.n${i}`)}, 0))::text AS ${sql.ref(`n${i}`)}`,
+        ),
+      )}
+    FROM sizes z
+    LEFT JOIN sales s ON s.cohort = z.cohort
+    LEFT JOIN refunds f ON f.cohort = z.cohort
+    ORDER BY z.cohort`.execute(trx)
+  return rows.map((row) => ({
+    cohort: row.cohort,
+    customers: row.customers,
+    net: row.net,
+    horizons: [
+      { days: h[0], eligible: row.e0, net: row.n0 },
+      { days: h[1], eligible: row.e1, net: row.n1 },
+      { days: h[2], eligible: row.e2, net: row.n2 },
+      { days: h[3], eligible: row.e3, net: row.n3 },
+    ],
+  }))
+}
+
+export const RFM_SEGMENTS = [
+  'champions',
+  'loyal',
+  'promising',
+  'new',
+  'need_attention',
+  'at_risk',
+  'hibernating',
+] as const
+export type RfmSegment = (typeof RFM_SEGMENTS)[number]
+
+// The segment of an (R, F) pair; the service documents the same grid.
+const segmentSql = sql`CASE
+    WHEN r_score >= 4 AND f_score >= 4 THEN 'champions'
+    WHEN r_score >= 3 AND f_score >= 3 THEN 'loyal'
+    WHEN r_score >= 4 AND f_score = 2 THEN 'promising'
+    WHEN r_score >= 4 THEN 'new'
+    WHEN r_score = 3 THEN 'need_attention'
+    WHEN f_score >= 3 THEN 'at_risk'
+    ELSE 'hibernating' END`
+
+// Every customer with a counted order in the window, with recency, frequency, monetary value,
+// their quintile scores and segment. A score is 1 + ⌊5 · (rank − 1) / n⌋ where rank is 1 + the
+// number of customers with a strictly worse value, so equal values always share a score.
+const scoredCte = (r: CustomerRange) => sql`
+  w AS (
+    SELECT customer_id, max(day) AS last_day, sum(orders)::int AS frequency,
+      sum(gross_sales) AS gross
+    FROM customer_daily_metrics
+    WHERE tenant_id = ${r.tenantId} AND day BETWEEN ${r.from}::date AND ${r.to}::date
+    GROUP BY customer_id
+  ),
+  rf AS (
+    SELECT customer_id, sum(refunds) AS refunds FROM customer_refund_metrics
+    WHERE tenant_id = ${r.tenantId} AND order_day BETWEEN ${r.from}::date AND ${r.to}::date
+      AND refund_day <= ${r.to}::date
+    GROUP BY customer_id
+  ),
+  v AS (
+    SELECT w.customer_id, w.last_day, ${r.to}::date - w.last_day AS recency_days, w.frequency,
+      w.gross - coalesce(rf.refunds, 0) AS monetary
+    FROM w LEFT JOIN rf ON rf.customer_id = w.customer_id
+  ),
+  ranked AS (
+    SELECT v.*, count(*) OVER () AS n,
+      rank() OVER (ORDER BY recency_days DESC) AS r_rank,
+      rank() OVER (ORDER BY frequency) AS f_rank,
+      rank() OVER (ORDER BY monetary) AS m_rank
+    FROM v
+  ),
+  scored AS (
+    SELECT customer_id, last_day, recency_days, frequency, monetary,
+      (1 + 5 * (r_rank - 1) / n)::int AS r_score, (1 + 5 * (f_rank - 1) / n)::int AS f_score,
+      (1 + 5 * (m_rank - 1) / n)::int AS m_score
+    FROM ranked
+  ),
+  segmented AS (SELECT scored.*, ${segmentSql} AS segment FROM scored)`
+
+export type RfmSegmentRow = { segment: RfmSegment; customers: number; net: string }
+export type RfmGridRow = { r: number; f: number; customers: number; net: string }
+
+/** Customers and net sales per segment and per (R, F) cell of the window. */
+export async function rfmSummary(
+  trx: Tx,
+  r: CustomerRange,
+): Promise<{ segments: RfmSegmentRow[]; grid: RfmGridRow[] }> {
+  const { rows } = await sql<{
+    segment: RfmSegment
+    r: number
+    f: number
+    customers: number
+    net: string
+  }>`
+    WITH ${scoredCte(r)}
+    SELECT segment, r_score AS r, f_score AS f, count(*)::int AS customers,
+      sum(monetary)::text AS net
+    FROM segmented GROUP BY 1, 2, 3`.execute(trx)
+  const segments = new Map<RfmSegment, { customers: number; net: bigint }>()
+  const grid: RfmGridRow[] = []
+  for (const row of rows) {
+    const s = segments.get(row.segment) ?? { customers: 0, net: 0n }
+    s.customers += row.customers
+    s.net += toUnits(row.net)
+    segments.set(row.segment, s)
+    grid.push({ r: row.r, f: row.f, customers: row.customers, net: row.net })
+  }
+  return {
+    segments: RFM_SEGMENTS.map((segment) => {
+      const s = segments.get(segment)
+      return { segment, customers: s?.customers ?? 0, net: fromUnits(s?.net ?? 0n) }
+    }),
+    grid,
+  }
+}
+
+export type RfmCustomerRow = {
+  customerId: string
+  email: string | null
+  firstName: string | null
+  lastName: string | null
+  lastOrderDate: string
+  recencyDays: number
+  frequency: number
+  monetary: string
+  r: number
+  f: number
+  m: number
+  segment: RfmSegment
+}
+
+/** One page of scored customers (of one segment, or all), by monetary value then id. */
+export async function rfmCustomers(
+  trx: Tx,
+  r: CustomerRange,
+  opts: { segment?: RfmSegment; limit: number; offset: number },
+): Promise<{ total: number; rows: RfmCustomerRow[] }> {
+  const only = opts.segment ? sql`segment = ${opts.segment}` : sql`TRUE`
+  const { rows } = await sql<RfmCustomerRow & { total: number }>`
+    WITH ${scoredCte(r)},
+    page AS (
+      SELECT s.*, count(*) OVER () AS total FROM segmented s WHERE ${only}
+      ORDER BY monetary DESC, customer_id
+      LIMIT ${opts.limit} OFFSET ${opts.offset}
+    )
+    SELECT p.customer_id::text AS customer_id, c.email, c.first_name, c.last_name,
+      p.last_day::text AS last_order_date, p.recency_days, p.frequency,
+      p.monetary::text AS monetary, p.r_score AS r, p.f_score AS f, p.m_score AS m, p.segment,
+      p.total::int AS total
+    FROM page p
+    LEFT JOIN customers c ON c.tenant_id = ${r.tenantId} AND c.id = p.customer_id
+    ORDER BY p.monetary DESC, p.customer_id`.execute(trx)
+  let total = rows[0]?.total ?? 0
+  if (rows.length === 0 && opts.offset > 0) {
+    // Past the last page: the count still says how many there are.
+    const { rows: n } = await sql<{ n: number }>`
+      WITH ${scoredCte(r)} SELECT count(*)::int AS n FROM segmented WHERE ${only}`.execute(trx)
+    total = n[0]?.n ?? 0
+  }
+  return { total, rows: rows.map(({ total: _t, ...row }) => row) }
+}
+
+// numeric(20,4) text as exact 10⁻⁴ units and back.
+export function toUnits(v: string): bigint {
+  const neg = v.startsWith('-')
+  const [i = '0', f = ''] = v.replace('-', '').split('.')
+  const n = BigInt(i) * 10_000n + BigInt((f + '0000').slice(0, 4))
+  return neg ? -n : n
+}
+export function fromUnits(u: bigint): string {
+  const neg = u < 0n
+  const a = neg ? -u : u
+  return `${neg ? '-' : ''}${a / 10_000n}.${String(a % 10_000n).padStart(4, '0')}`
+}
