@@ -17,6 +17,7 @@ import {
   retryForever,
   createWebhookApi,
   createAnalyticsService,
+  createCustomerAnalyticsService,
   createEventsService,
   createIngestService,
   createSyncScheduler,
@@ -96,6 +97,7 @@ async function main() {
 
   // Analytics and custom events (issue 7).
   const analytics = createAnalyticsService({ db })
+  const customerAnalytics = createCustomerAnalyticsService({ db })
   const events = createEventsService({ db })
 
   // Ingestion trigger and status (issue 5): enqueue only; workers own schedules and Shopify calls.
@@ -160,6 +162,7 @@ async function main() {
     auth,
     webhooks,
     analytics,
+    customerAnalytics,
     events,
     ingest,
     shopify,

@@ -52,6 +52,15 @@ export {
   CHECKOUT_STARTED_EVENT,
 } from './analytics/analytics.service.ts'
 export type { AnalyticsService, Granularity, RangeInput } from './analytics/analytics.service.ts'
+/** Series comparison: the previous period or year, aligned bucket by bucket. */
+export {
+  COMPARE_MODES,
+  comparisonRange,
+  withComparison,
+  addMonths,
+  bucketCount,
+} from './analytics/compare.ts'
+export type { CompareMode } from './analytics/compare.ts'
 /** Customer analytics: cohorts, repeat purchase, RFM segments, lifetime value. */
 export {
   createCustomerAnalyticsService,
