@@ -84,7 +84,7 @@ export function expectedCohorts(f: Facts, from: string, to: string, g: Gran) {
   }
   for (const r of f.refunds) {
     const cohort = members.get(r.customer)
-    if (cohort === undefined || !within(r.orderDay, from, to) || !within(r.day, from, to)) continue
+    if (cohort === undefined || !within(r.day, from, to)) continue
     cell(`${cohort}/${bucketOf(r.day, g)}`).net -= r.cents
   }
   return bs.map(([label, span], i) => {

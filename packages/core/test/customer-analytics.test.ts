@@ -264,6 +264,23 @@ for (const shop of SHOPS) {
         got.cohorts.map((_, i) => got.cohorts.length - i),
       )
     }
+    // Whole months and whole weeks read the stored matrix (cohort_metrics, kept by the writers
+    // batch by batch above): the same figures.
+    const monthFrom = from.endsWith('-01')
+      ? from
+      : `${addDays(`${from.slice(0, 8)}28`, 7).slice(0, 8)}01`
+    const monthTo = addDays(`${to.slice(0, 8)}01`, -1)
+    const dow = (d: string) => new Date(`${d}T00:00:00Z`).getUTCDay()
+    const weekFrom = addDays(from, (8 - dow(from)) % 7)
+    const weekTo = addDays(to, -dow(to))
+    for (const [g, f, l] of [
+      ['month', monthFrom, monthTo],
+      ['week', weekFrom, weekTo],
+    ] as const) {
+      const stored = await service.cohorts(s.tenantId, { from: f, to: l, granularity: g })
+      t.same(stored.cohorts, expectedCohorts(facts, f, l, g), `stored ${g} cohorts ${f}…${l}`)
+      t.ok(stored.cohorts.length >= 3)
+    }
     // A shorter window inside the data: customers whose first order is before it are in no cohort.
     const mid = { from: addDays(from, 35), to: addDays(from, 120) }
     t.same(

@@ -62,6 +62,18 @@ export interface ApiKeys {
   tenantId: string;
 }
 
+export interface CohortMetrics {
+  cohort: Timestamp;
+  contributors: number;
+  customers: number;
+  granularity: string;
+  grossSales: Numeric;
+  orders: number;
+  period: Timestamp;
+  refunds: Numeric;
+  tenantId: string;
+}
+
 export interface ComplianceRequests {
   completedAt: Timestamp | null;
   createdAt: Generated<Timestamp>;
@@ -368,6 +380,7 @@ export interface DB {
   adminUsers: AdminUsers;
   analyticsRollupState: AnalyticsRollupState;
   apiKeys: ApiKeys;
+  cohortMetrics: CohortMetrics;
   complianceRequests: ComplianceRequests;
   customerDailyMetrics: CustomerDailyMetrics;
   customerOrderStats: CustomerOrderStats;

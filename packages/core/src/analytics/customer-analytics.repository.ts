@@ -75,8 +75,8 @@ export async function cohortCells(
     refunds AS (
       SELECT c.cohort, date_trunc(${g}, x.refund_day)::date AS period, sum(x.refunds) AS refunds
       FROM customer_refund_metrics x JOIN cohorts c ON c.customer_id = x.customer_id
-      WHERE x.tenant_id = ${r.tenantId} AND x.order_day BETWEEN ${r.from}::date AND ${r.to}::date
-        AND x.refund_day <= ${r.to}::date
+      WHERE x.tenant_id = ${r.tenantId} AND x.order_day >= ${r.from}::date
+        AND x.refund_day BETWEEN ${r.from}::date AND ${r.to}::date
       GROUP BY 1, 2
     )
     SELECT 'cell' AS kind, coalesce(s.cohort, f.cohort)::text AS cohort,
@@ -379,4 +379,108 @@ export function fromUnits(u: bigint): string {
   const neg = u < 0n
   const a = neg ? -u : u
   return `${neg ? '-' : ''}${a / 10_000n}.${String(a % 10_000n).padStart(4, '0')}`
+}
+
+// ---------------------------------------------------------------- cohort_metrics (writers)
+
+// Per granularity, cohort and period: the cells some customers (or all) contribute, from their
+// per-customer rollups. A refund lands in the period it was created, never before the cohort.
+const cohortContributions = (tenantId: string, customerIds: string[] | 'all') => {
+  const only = (alias: string) =>
+    customerIds === 'all'
+      ? sql`TRUE`
+      : sql`${sql.ref(`${alias}.customer_id`)} = ANY(${customerIds}::bigint[])`
+  return sql`
+    WITH f AS MATERIALIZED (
+      SELECT customer_id, day AS first_day FROM customer_daily_metrics d
+      WHERE tenant_id = ${tenantId} AND prev_day IS NULL AND ${only('d')}
+    ),
+    g AS (SELECT unnest(ARRAY['week', 'month']) AS g),
+    cells AS (
+      SELECT g.g, date_trunc(g.g, f.first_day)::date AS cohort,
+        date_trunc(g.g, m.day)::date AS period, m.customer_id, m.orders, m.gross_sales AS gross,
+        0::numeric AS refunds
+      FROM customer_daily_metrics m JOIN f ON f.customer_id = m.customer_id CROSS JOIN g
+      WHERE m.tenant_id = ${tenantId} AND ${only('m')}
+      UNION ALL
+      SELECT g.g, date_trunc(g.g, f.first_day)::date, date_trunc(g.g, x.refund_day)::date,
+        x.customer_id, 0, 0, x.refunds
+      FROM customer_refund_metrics x JOIN f ON f.customer_id = x.customer_id CROSS JOIN g
+      WHERE x.tenant_id = ${tenantId} AND ${only('x')}
+        AND date_trunc(g.g, x.refund_day) >= date_trunc(g.g, f.first_day)
+    ),
+    per_customer AS (
+      SELECT g, cohort, period, customer_id, sum(orders) AS orders, sum(gross) AS gross,
+        sum(refunds) AS refunds
+      FROM cells GROUP BY 1, 2, 3, 4
+    )
+    SELECT ${tenantId}::uuid AS tenant_id, g AS granularity, cohort, period,
+      (count(*) FILTER (WHERE orders > 0))::int AS customers, sum(orders)::int AS orders,
+      sum(gross) AS gross_sales, sum(refunds) AS refunds, count(*)::int AS contributors
+    FROM per_customer GROUP BY 2, 3, 4`
+}
+
+/**
+ * Adds (+1) or removes (−1) some customers' cells of cohort_metrics, from their per-customer
+ * rollups as they are now: the refresh removes them before recomputing those rollups and adds
+ * them after, so the matrix follows every write without a rebuild; a cell no customer
+ * contributes to any more is deleted.
+ */
+export async function applyCohortCells(
+  trx: Tx,
+  tenantId: string,
+  customerIds: string[],
+  sign: 1 | -1,
+): Promise<void> {
+  if (customerIds.length === 0) return
+  const { rows } = await sql<{ granularity: string; cohort: string; period: string }>`
+    INSERT INTO cohort_metrics (tenant_id, granularity, cohort, period, customers, orders,
+      gross_sales, refunds, contributors)
+    SELECT tenant_id, granularity, cohort, period, ${sign} * customers, ${sign} * orders,
+      ${sign} * gross_sales, ${sign} * refunds, ${sign} * contributors
+    FROM (${cohortContributions(tenantId, customerIds)}) c
+    ON CONFLICT (tenant_id, granularity, cohort, period) DO UPDATE SET
+      customers = cohort_metrics.customers + excluded.customers,
+      orders = cohort_metrics.orders + excluded.orders,
+      gross_sales = cohort_metrics.gross_sales + excluded.gross_sales,
+      refunds = cohort_metrics.refunds + excluded.refunds,
+      contributors = cohort_metrics.contributors + excluded.contributors
+    RETURNING granularity, cohort::text AS cohort, period::text AS period`.execute(trx)
+  if (sign === -1 && rows.length)
+    await sql`
+      DELETE FROM cohort_metrics
+      WHERE tenant_id = ${tenantId} AND contributors = 0
+        AND (granularity, cohort, period) IN (
+          SELECT * FROM unnest(${rows.map((r) => r.granularity)}::text[],
+            ${rows.map((r) => r.cohort)}::date[], ${rows.map((r) => r.period)}::date[]))`.execute(
+      trx,
+    )
+}
+
+/** Rebuilds a tenant's cohort_metrics from its per-customer rollups. */
+export async function rebuildCohortCells(trx: Tx, tenantId: string): Promise<void> {
+  await sql`DELETE FROM cohort_metrics WHERE tenant_id = ${tenantId}`.execute(trx)
+  await sql`
+    INSERT INTO cohort_metrics (tenant_id, granularity, cohort, period, customers, orders,
+      gross_sales, refunds, contributors)
+    ${cohortContributions(tenantId, 'all')}`.execute(trx)
+}
+
+/** The stored cells of the cohorts and periods inside [from, to] (whole buckets). */
+export async function storedCohortCells(
+  trx: Tx,
+  r: CustomerRange,
+  g: CohortGranularity,
+): Promise<{ sizes: Map<string, number>; cells: CohortCell[] }> {
+  const { rows } = await sql<CohortCell>`
+    SELECT cohort::text AS cohort, period::text AS period, customers, orders,
+      gross_sales::text AS gross, refunds::text AS refunds
+    FROM cohort_metrics
+    WHERE tenant_id = ${r.tenantId} AND granularity = ${g}
+      AND cohort BETWEEN ${r.from}::date AND ${r.to}::date AND period <= ${r.to}::date`.execute(trx)
+  // Period 0 holds the first order of every customer of the cohort.
+  const sizes = new Map(
+    rows.filter((c) => c.cohort === c.period).map((c) => [c.cohort, c.customers]),
+  )
+  return { sizes, cells: rows }
 }

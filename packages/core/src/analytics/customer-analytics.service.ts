@@ -63,6 +63,16 @@ function percentile(counts: { days: number; customers: number }[], n: number, p:
   return null
 }
 
+/** The last day of the week or month that starts on `bucket`. */
+function lastDayOf(bucket: string, g: CohortGranularity): string {
+  const d = new Date(`${bucket}T00:00:00Z`)
+  const end =
+    g === 'week'
+      ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 6)
+      : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)
+  return new Date(end).toISOString().slice(0, 10)
+}
+
 export type CustomerAnalyticsDeps = { db: Database; now?: () => Date }
 
 type Window = { from: string; to: string; zone: string; currency: string }
@@ -116,7 +126,13 @@ export function createCustomerAnalyticsService(deps: CustomerAnalyticsDeps) {
         ])
       return run(tenantId, input, async (trx, r, w) => {
         const buckets = await repo.bucketsOf(trx, r, g)
-        const { sizes, cells } = await repo.cohortCells(trx, r, g)
+        // Whole buckets read the stored matrix; a range cut inside a bucket reads the days.
+        const first = buckets[0]!
+        const last = buckets.at(-1)!
+        const whole = first.start === first.bucket && last.end === lastDayOf(last.bucket, g)
+        const { sizes, cells } = whole
+          ? await repo.storedCohortCells(trx, r, g)
+          : await repo.cohortCells(trx, r, g)
         const byKey = new Map(cells.map((c) => [`${c.cohort}/${c.period}`, c]))
         return {
           range: echo(w, g),
