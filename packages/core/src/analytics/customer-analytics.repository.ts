@@ -15,17 +15,24 @@ export type CustomerRange = { tenantId: string; from: string; to: string }
 export type BucketRow = { bucket: string; start: string; end: string }
 
 /** The buckets of a range: first day of the period, and its first and last dates inside it. */
-export async function bucketsOf(
-  trx: Tx,
-  r: CustomerRange,
-  g: CohortGranularity,
-): Promise<BucketRow[]> {
-  const { rows } = await sql<BucketRow>`
-    SELECT date_trunc(${g}, d)::date::text AS bucket, min(d)::date::text AS start,
-      max(d)::date::text AS end
-    FROM generate_series(${r.from}::date::timestamp, ${r.to}::date::timestamp, interval '1 day') d
-    GROUP BY 1 ORDER BY 1`.execute(trx)
-  return rows
+export function bucketsOf(r: { from: string; to: string }, g: CohortGranularity): BucketRow[] {
+  const out: BucketRow[] = []
+  const day = 86_400_000
+  for (let t = Date.parse(`${r.from}T00:00:00Z`); t <= Date.parse(`${r.to}T00:00:00Z`); t += day) {
+    const d = new Date(t)
+    const bucket = new Date(
+      g === 'month'
+        ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)
+        : t - ((d.getUTCDay() + 6) % 7) * day,
+    )
+      .toISOString()
+      .slice(0, 10)
+    const date = d.toISOString().slice(0, 10)
+    const last = out.at(-1)
+    if (last?.bucket === bucket) last.end = date
+    else out.push({ bucket, start: date, end: date })
+  }
+  return out
 }
 
 // Customers whose first counted order ever is on a local day of the range, with that day's row.

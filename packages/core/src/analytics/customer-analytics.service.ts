@@ -125,7 +125,7 @@ export function createCustomerAnalyticsService(deps: CustomerAnalyticsDeps) {
           { field: 'granularity', message: 'must be week or month' },
         ])
       return run(tenantId, input, async (trx, r, w) => {
-        const buckets = await repo.bucketsOf(trx, r, g)
+        const buckets = repo.bucketsOf(r, g)
         // Whole buckets read the stored matrix; a range cut inside a bucket reads the days.
         const first = buckets[0]!
         const last = buckets.at(-1)!
@@ -275,7 +275,7 @@ export function createCustomerAnalyticsService(deps: CustomerAnalyticsDeps) {
     /** Net sales per customer by cohort month, and average LTV 30/90/180/365 days on. */
     async lifetimeValue(tenantId: string, input: RangeInput) {
       return run(tenantId, input, async (trx, r, w) => {
-        const buckets = await repo.bucketsOf(trx, r, 'month')
+        const buckets = repo.bucketsOf(r, 'month')
         const rows = new Map((await repo.ltvCohorts(trx, r)).map((c) => [c.cohort, c]))
         const overall = repo.LTV_HORIZONS.map((days) => ({ days, customers: 0, net: 0n }))
         const cohorts = buckets.map((b) => {
