@@ -8,6 +8,7 @@
 // --scale s (0 < s ≤ 1) seeds s × every count (orders, customers, events, tenants) into its own
 // database `xeno_bench_analytics_s<s>`, to check the benchmark on a small machine; the targets
 // are for --scale 1.
+// --only REGEX measures only the scenarios whose name matches (e.g. --only 'cohort|RFM').
 //
 // Prints JSON: p50/p95 per endpoint and scenario (median over rounds of each round's figure),
 // the target, and the ratio p95 / target.
@@ -411,7 +412,7 @@ async function hit(url: string, key: string): Promise<number> {
 
 const results: object[] = []
 for (const s of SCENARIOS) {
-  if (args.only && !s.name.includes(args.only)) continue
+  if (args.only && !new RegExp(args.only).test(s.name)) continue
   for (const e of s.endpoints ?? ENDPOINTS) {
     const url = `${base}/api/tenants/${s.tenant}/${e}?from=${s.from}&to=${s.to}&${s.query ?? 'granularity=day'}`
     for (let i = 0; i < 5; i++) await hit(url, keys[s.tenant]!)

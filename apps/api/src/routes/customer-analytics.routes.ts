@@ -62,7 +62,8 @@ redacted customers keep their orders: those are still counted orders, in revenue
 A customer's **first order** is their first counted order ever (a cancelled, test or deleted
 first order is skipped; the next counted one is the first). **New customers** of the range are
 those whose first order falls inside it. Orders and refunds after \`to\` never count; refunds
-count on their own \`created_at\` day, only for counted orders processed in the range.
+count on their own \`created_at\` day, for the customers' counted orders (processed in the
+range, or for cohorts any of the cohort's counted orders).
 **Per customer** amounts are rounded half away from zero to the cent (null with no customers).`
 
 const COHORT_DEFS = `- A **cohort** is the new customers of one bucket (month, or ISO week from Monday) of the range,
