@@ -258,7 +258,7 @@ const segmentSql = sql`CASE
 // Every customer with a counted order in the window, with recency, frequency, monetary value,
 // their quintile scores and segment. A score is 1 + ⌊5 · (rank − 1) / n⌋ where rank is 1 + the
 // number of customers with a strictly worse value, so equal values always share a score.
-const scoredCte = (r: CustomerRange) => sql`
+const windowCte = (r: CustomerRange) => sql`
   w AS (
     SELECT customer_id, max(day) AS last_day, sum(orders)::int AS frequency,
       sum(gross_sales) AS gross
@@ -276,7 +276,9 @@ const scoredCte = (r: CustomerRange) => sql`
     SELECT w.customer_id, w.last_day, ${r.to}::date - w.last_day AS recency_days, w.frequency,
       w.gross - coalesce(rf.refunds, 0) AS monetary
     FROM w LEFT JOIN rf ON rf.customer_id = w.customer_id
-  ),
+  )`
+const scoredCte = (r: CustomerRange) => sql`
+  ${windowCte(r)},
   ranked AS (
     SELECT v.*, count(*) OVER () AS n,
       rank() OVER (ORDER BY recency_days DESC) AS r_rank,
@@ -307,10 +309,34 @@ export async function rfmSummary(
     customers: number
     net: string
   }>`
-    WITH ${scoredCte(r)}
-    SELECT segment, r_score AS r, f_score AS f, count(*)::int AS customers,
-      sum(monetary)::text AS net
-    FROM segmented GROUP BY 1, 2, 3`.execute(trx)
+    WITH ${windowCte(r)},
+    -- Scores depend on a customer's recency and frequency only through their ranks, so the
+    -- customers are counted per (recency, frequency) once and ranked from those counts: no sort
+    -- of every customer (the same scores as scoredCte).
+    cells AS (
+      SELECT recency_days, frequency, count(*) AS customers, sum(monetary) AS net FROM v
+      GROUP BY 1, 2
+    ),
+    n AS (SELECT sum(customers)::bigint AS n FROM cells),
+    rr AS (
+      SELECT recency_days, 1 + coalesce(sum(sum(customers)) OVER (ORDER BY recency_days DESC
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::bigint AS r_rank
+      FROM cells GROUP BY 1
+    ),
+    fr AS (
+      SELECT frequency, 1 + coalesce(sum(sum(customers)) OVER (ORDER BY frequency
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::bigint AS f_rank
+      FROM cells GROUP BY 1
+    ),
+    scored AS (
+      SELECT (1 + 5 * (rr.r_rank - 1) / n.n)::int AS r_score,
+        (1 + 5 * (fr.f_rank - 1) / n.n)::int AS f_score, c.customers, c.net
+      FROM cells c JOIN rr ON rr.recency_days = c.recency_days
+      JOIN fr ON fr.frequency = c.frequency CROSS JOIN n
+    )
+    SELECT ${segmentSql} AS segment, r_score AS r, f_score AS f, sum(customers)::int AS customers,
+      sum(net)::text AS net
+    FROM scored GROUP BY 1, 2, 3`.execute(trx)
   const segments = new Map<RfmSegment, { customers: number; net: bigint }>()
   const grid: RfmGridRow[] = []
   for (const row of rows) {
