@@ -3,7 +3,12 @@
 // custom events in proportion). The database `xeno_bench_analytics` is generated once with
 // set-based SQL as the owner and kept between runs (pass --reseed to rebuild it).
 //
-//   pnpm exec node bench/analytics.bench.ts [--rounds 5] [--requests 30] [--reseed]
+//   pnpm exec node bench/analytics.bench.ts [--rounds 5] [--requests 30] [--reseed] [--scale 1]
+//
+// --scale s (0 < s ≤ 1) seeds s × every count (orders, customers, events, tenants) into its own
+// database `xeno_bench_analytics_s<s>`, to check the benchmark on a small machine; the targets
+// are for --scale 1.
+// --only REGEX measures only the scenarios whose name matches (e.g. --only 'cohort|RFM').
 //
 // Prints JSON: p50/p95 per endpoint and scenario (median over rounds of each round's figure),
 // the target, and the ratio p95 / target.
@@ -15,6 +20,7 @@ import {
   createAnalyticsService,
   createApiKeyService,
   createBasicAuthCache,
+  createCustomerAnalyticsService,
   createEventsService,
   createHealthService,
   createPasswordHasher,
@@ -32,12 +38,21 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '5' },
     requests: { type: 'string', default: '30' },
     reseed: { type: 'boolean', default: false },
+    scale: { type: 'string', default: '1' },
+    only: { type: 'string', default: '' },
   },
 })
+const SCALE = Number(args.scale)
+if (!(SCALE > 0 && SCALE <= 1)) throw new Error('--scale must be in (0, 1]')
+const scaled = (n: number) => Math.max(1, Math.round(n * SCALE))
 const ROUNDS = Number(args.rounds)
 const REQUESTS = Number(args.requests)
 // BENCH_ANALYTICS_DB: another database name, so branches measured side by side don't share one.
-const DB_NAME = process.env.BENCH_ANALYTICS_DB ?? 'xeno_bench_analytics'
+const DB_NAME =
+  process.env.BENCH_ANALYTICS_DB ??
+  (SCALE === 1
+    ? 'xeno_bench_analytics'
+    : `xeno_bench_analytics_s${String(SCALE).replace('.', '_')}`)
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const RUNTIME_ROLE = 'xeno_app'
 
@@ -57,9 +72,9 @@ const runtimeUrl = urlFor(DB_NAME, RUNTIME_ROLE)
 const CONTEXT_KEY = Buffer.alloc(32, 7)
 
 const BIG_TENANT = '00000000-0000-4000-8000-000000000000'
-const TENANTS = 200
-const BIG_ORDERS = 1_000_000
-const SMALL_ORDERS = 20_101 // 199 × 20,101 + 1M ≈ 5.0M
+const TENANTS = Math.max(8, scaled(200))
+const BIG_ORDERS = scaled(1_000_000)
+const SMALL_ORDERS = scaled(20_101) // 199 × 20,101 + 1M ≈ 5.0M
 const START = '2024-11-27T00:00:00Z' // two years of orders, ending 2026-11-26
 const SPAN_SECONDS = 730 * 86_400
 
@@ -133,9 +148,9 @@ async function seed() {
          ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid AS id,
          (ARRAY['America/New_York','Asia/Kolkata','Australia/Sydney','Europe/Berlin','UTC'])[1 + g % 5] AS zone,
          CASE WHEN g = 0 THEN ${BIG_ORDERS} ELSE ${SMALL_ORDERS} END AS orders,
-         CASE WHEN g = 0 THEN 100000 ELSE 2000 END AS customers,
+         CASE WHEN g = 0 THEN ${scaled(100_000)} ELSE ${scaled(2000)} END AS customers,
          CASE WHEN g = 0 THEN 500 ELSE 50 END AS products,
-         CASE WHEN g = 0 THEN 500000 ELSE 2000 END AS events
+         CASE WHEN g = 0 THEN ${scaled(500_000)} ELSE ${scaled(2000)} END AS events
        FROM generate_series(0, ${TENANTS - 1}) g`,
     )
     await c.query(`CREATE TABLE bench_meta (done boolean NOT NULL)`)
@@ -299,6 +314,7 @@ const app = await buildApp({
     cookieSecure: false,
   },
   analytics: createAnalyticsService({ db }),
+  customerAnalytics: createCustomerAnalyticsService({ db }),
   events: createEventsService({ db }),
 })
 await app.listen({ port: 0, host: '127.0.0.1' })
@@ -320,7 +336,16 @@ const ENDPOINTS = [
   'metrics/product-growth',
   'metrics/products',
 ]
-const SCENARIOS = [
+type Scenario = {
+  name: string
+  tenant: string
+  from: string
+  to: string
+  targetMs: number
+  endpoints?: string[]
+  query?: string
+}
+const SCENARIOS: Scenario[] = [
   {
     name: 'big tenant, 90 days',
     tenant: BIG_TENANT,
@@ -342,6 +367,44 @@ const SCENARIOS = [
     to: '2026-11-26',
     targetMs: 50,
   },
+  // Customer analytics: the first year holds every customer's first order (the bench's
+  // customers all start buying in its first weeks), so its cohort matrix reads every order of
+  // the year; the RFM window is the last year (every customer, ~440k orders).
+  {
+    name: 'big tenant, 12-month cohort matrix',
+    tenant: BIG_TENANT,
+    from: '2024-12-01',
+    to: '2025-11-30',
+    targetMs: 100,
+    endpoints: ['metrics/cohorts'],
+    query: 'granularity=month',
+  },
+  {
+    name: 'big tenant, RFM over 12 months',
+    tenant: BIG_TENANT,
+    from: '2025-11-27',
+    to: '2026-11-26',
+    targetMs: 100,
+    endpoints: ['metrics/rfm', 'metrics/rfm/customers'],
+    query: 'segment=champions&limit=50',
+  },
+  {
+    name: 'big tenant, 12 months of new customers',
+    tenant: BIG_TENANT,
+    from: '2024-12-01',
+    to: '2025-11-30',
+    targetMs: 200,
+    endpoints: ['metrics/repeat-purchase', 'metrics/lifetime-value'],
+  },
+  {
+    name: 'small tenant, 12-month cohort matrix and RFM',
+    tenant: SMALL_TENANT,
+    from: '2025-11-27',
+    to: '2026-11-26',
+    targetMs: 100,
+    endpoints: ['metrics/cohorts', 'metrics/rfm', 'metrics/rfm/customers'],
+    query: 'granularity=month',
+  },
 ]
 
 const pct = (xs: number[], p: number) => {
@@ -362,8 +425,9 @@ async function hit(url: string, key: string): Promise<number> {
 
 const results: object[] = []
 for (const s of SCENARIOS) {
-  for (const e of ENDPOINTS) {
-    const url = `${base}/api/tenants/${s.tenant}/${e}?from=${s.from}&to=${s.to}&granularity=day`
+  if (args.only && !new RegExp(args.only).test(s.name)) continue
+  for (const e of s.endpoints ?? ENDPOINTS) {
+    const url = `${base}/api/tenants/${s.tenant}/${e}?from=${s.from}&to=${s.to}&${s.query ?? 'granularity=day'}`
     for (let i = 0; i < 5; i++) await hit(url, keys[s.tenant]!)
     const p50s: number[] = []
     const p95s: number[] = []
@@ -397,7 +461,9 @@ process.stdout.write(
   `${JSON.stringify(
     {
       benchmark: 'analytics endpoints over HTTP',
-      method: `sequential GETs with an X-API-Key over keep-alive HTTP to a listening app; per endpoint and scenario 5 warm-up requests, then ${ROUNDS} rounds of ${REQUESTS}; p50/p95 are medians over rounds of each round's percentile; granularity=day`,
+      scale: SCALE,
+      load_average: (await import('node:os')).loadavg(),
+      method: `sequential GETs with an X-API-Key over keep-alive HTTP to a listening app; per endpoint and scenario 5 warm-up requests, then ${ROUNDS} rounds of ${REQUESTS}; p50/p95 are medians over rounds of each round's percentile; granularity=day unless the scenario names another`,
       database: counts,
       all_within_target: results.every((r) => (r as { ratio: number }).ratio <= 1),
       results,

@@ -12,7 +12,13 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
 import type { Logger } from '@xeno/logger'
-import type { AnalyticsService, EventsService, HealthService, IngestService } from '@xeno/core'
+import type {
+  AnalyticsService,
+  CustomerAnalyticsService,
+  EventsService,
+  HealthService,
+  IngestService,
+} from '@xeno/core'
 import { frameworkErrors, registerErrorHandling } from './plugins/errors.ts'
 import { registerAuth, registerAuthFailClosed, type AuthDeps } from './plugins/auth.ts'
 import { adminRoutes } from './routes/admin.routes.ts'
@@ -20,6 +26,8 @@ import { tenantsRoutes } from './routes/tenants.routes.ts'
 import { tenantRoutes } from './routes/tenant.routes.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { analyticsRoutes } from './routes/analytics.routes.ts'
+import { customerAnalyticsRoutes } from './routes/customer-analytics.routes.ts'
+import { registerCsvExport } from './plugins/csv-export.ts'
 import { eventsRoutes } from './routes/events.routes.ts'
 import { ingestRoutes } from './routes/ingest.routes.ts'
 import { webhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.routes.ts'
@@ -54,6 +62,8 @@ export type AppDeps = {
   onRoute?: (route: RouteOptions) => void
   /** Analytics of DESIGN.md §6 (routes/analytics.routes.ts). */
   analytics?: AnalyticsService
+  /** Cohorts, repeat purchase, RFM, lifetime value (routes/customer-analytics.routes.ts). */
+  customerAnalytics?: CustomerAnalyticsService
   /** Custom events, POST /api/events (routes/events.routes.ts). */
   events?: EventsService
   /** Shopify webhook intake, admin replay and compliance requests (routes/webhooks.routes.ts). */
@@ -167,7 +177,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.bullBoard) await registerBullBoard(app, deps.bullBoard)
 
   await app.register(healthRoutes({ health: deps.health }))
+  // Before the analytics routes: their answers also come as text/csv.
+  registerCsvExport(app)
   if (deps.analytics) await app.register(analyticsRoutes({ analytics: deps.analytics }))
+  if (deps.customerAnalytics)
+    await app.register(customerAnalyticsRoutes({ customerAnalytics: deps.customerAnalytics }))
   if (deps.events) await app.register(eventsRoutes({ events: deps.events }))
   if (deps.webhooks) await app.register(webhookRoutes(deps.webhooks))
   if (deps.shopify) await app.register(shopifyRoutes(deps.shopify))

@@ -17,6 +17,7 @@ import {
   retryForever,
   createWebhookApi,
   createAnalyticsService,
+  createCustomerAnalyticsService,
   createEventsService,
   createIngestService,
   createSyncScheduler,
@@ -126,6 +127,7 @@ async function main() {
 
   // Analytics and custom events (issue 7).
   const analytics = createAnalyticsService({ db })
+  const customerAnalytics = createCustomerAnalyticsService({ db })
   const events = createEventsService({ db })
 
   // Ingestion trigger and status (issue 5): enqueue only; workers own schedules and Shopify calls.
@@ -190,6 +192,7 @@ async function main() {
     auth,
     webhooks,
     analytics,
+    customerAnalytics,
     events,
     ingest,
     shopify,

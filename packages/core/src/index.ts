@@ -52,6 +52,26 @@ export {
   CHECKOUT_STARTED_EVENT,
 } from './analytics/analytics.service.ts'
 export type { AnalyticsService, Granularity, RangeInput } from './analytics/analytics.service.ts'
+/** Series comparison: the previous period or year, aligned bucket by bucket. */
+export {
+  COMPARE_MODES,
+  comparisonRange,
+  withComparison,
+  addMonths,
+  bucketCount,
+} from './analytics/compare.ts'
+export type { CompareMode } from './analytics/compare.ts'
+/** Customer analytics: cohorts, repeat purchase, RFM segments, lifetime value. */
+export {
+  createCustomerAnalyticsService,
+  RFM_SEGMENTS,
+  LTV_HORIZONS,
+} from './analytics/customer-analytics.service.ts'
+export type {
+  CustomerAnalyticsService,
+  CohortGranularity,
+  RfmSegment,
+} from './analytics/customer-analytics.service.ts'
 /** Custom events (POST /api/events): validation schema, idempotent batch recording. */
 export {
   createEventsService,

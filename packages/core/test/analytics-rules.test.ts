@@ -177,6 +177,7 @@ async function snapshot(tenantId: string): Promise<Snapshot> {
       ['customer_spend_windows', 'customer_id, start_month'],
       ['customer_return_days', 'day, prev_day'],
       ['daily_customer_metrics', 'day'],
+      ['cohort_metrics', 'granularity, cohort, period'],
     ] as const) {
       const { rows } = await c.query(
         `SELECT * FROM ${table} WHERE tenant_id = $1 ORDER BY ${order}`,
@@ -306,6 +307,7 @@ t.test('rollups kept by the writers equal a full recomputation', async (t) => {
   t.ok((incremental.customer_refund_metrics ?? []).length > 0, 'per-customer refunds are kept')
   t.ok((incremental.customer_spend_windows ?? []).length > 100, 'spend windows are kept')
   t.ok((incremental.customer_return_days ?? []).length > 50, 'return days are kept')
+  t.ok((incremental.cohort_metrics ?? []).length > 20, 'cohort cells are kept')
   t.ok((incremental.daily_metrics ?? []).length > 50, 'the rollups hold data')
   await withTenant(tdb.db, tenantId, (trx) => rebuildAnalyticsRollups(trx, tenantId))
   const rebuilt = await snapshot(tenantId)

@@ -68,6 +68,18 @@ export interface AppPrivateTenantContextKey {
   updatedAt: Generated<Timestamp>;
 }
 
+export interface CohortMetrics {
+  cohort: Timestamp;
+  contributors: number;
+  customers: number;
+  granularity: string;
+  grossSales: Numeric;
+  orders: number;
+  period: Timestamp;
+  refunds: Numeric;
+  tenantId: string;
+}
+
 export interface ComplianceRequests {
   completedAt: Timestamp | null;
   createdAt: Generated<Timestamp>;
@@ -375,6 +387,7 @@ export interface DB {
   analyticsRollupState: AnalyticsRollupState;
   apiKeys: ApiKeys;
   "appPrivate.tenantContextKey": AppPrivateTenantContextKey;
+  cohortMetrics: CohortMetrics;
   complianceRequests: ComplianceRequests;
   customerDailyMetrics: CustomerDailyMetrics;
   customerOrderStats: CustomerOrderStats;

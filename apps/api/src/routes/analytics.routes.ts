@@ -1,6 +1,7 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { ValidationError, type AnalyticsService } from '@xeno/core'
+import { COMPARE_MODES, ValidationError, withComparison, type AnalyticsService } from '@xeno/core'
+import { formatQuery } from './customer-analytics.routes.ts'
 
 const errorBody = z.object({
   error: z.object({
@@ -25,9 +26,17 @@ const rangeQuery = z.object({
     .enum(['day', 'week', 'month'])
     .optional()
     .describe('bucket size: day, ISO week (Monday) or calendar month; default day'),
+  format: formatQuery,
 })
 const limitQuery = rangeQuery.extend({
   limit: z.coerce.number().int().min(1).max(100).optional().describe('1–100, default 5'),
+})
+
+const seriesQuery = rangeQuery.extend({
+  compare: z
+    .enum(COMPARE_MODES)
+    .optional()
+    .describe('also answer `comparison`: the previous period or year, aligned bucket by bucket'),
 })
 
 const money = z.string().describe('decimal string in the shop currency, never a float')
@@ -60,7 +69,8 @@ const COMMON = `All figures are in the shop's currency and bucketed in the shop'
 before \`from\`, a range of 5 years or more, or a malformed date is a 400 naming the field.
 Series are contiguous: every bucket of the range is present, empty ones are zero; \`start\`/\`end\`
 are the bucket's first and last dates inside the range. Money is a decimal string. Every response
-echoes the range, zone and currency used.
+echoes the range, zone and currency used. \`?format=csv\` (or \`Accept: text/csv\`) streams the
+same figures as CSV, one row per bucket (or customer, product).
 
 A **counted order** is not a test, not deleted and not cancelled; it is bucketed by its
 \`processed_at\`.`
@@ -73,6 +83,22 @@ const REVENUE_DEFS = `- **gross_sales** = Σ total_price of counted orders in th
 - **net_sales** = gross_sales − refunds (negative on a day with more refunds than sales).
 - **orders** = count of counted orders. **aov** = gross_sales / orders, rounded half away from
   zero to 2 decimals; null when orders = 0.`
+
+const COMPARE_DEFS = `- **compare** = \`previous_period\`: the same number of buckets (days, weeks, months) just
+  before the range; \`previous_year\`: 52 weeks (364 days, the same weekdays) earlier for day
+  and week buckets, 12 months earlier for month buckets. Moved by months, a date keeps its day
+  (clamped to the month's length) and a month's last day stays its month's last day. The answer
+  gains **comparison** (that range, its series, the same figures): as many buckets as the
+  range's, bucket i compared with bucket i, each cut in the shop's zone as usual (DST included).`
+
+/** A series answer's schema, with its optional comparison (the same shape, plus the mode). */
+function compared<T extends z.ZodRawShape>(data: z.ZodObject<T>) {
+  return z.object({
+    data: data.extend({
+      comparison: data.extend({ compare: z.enum(COMPARE_MODES) }).optional(),
+    }),
+  })
+}
 
 /** Service validation errors name query fields the way the API reports them. */
 async function answer<T>(fn: () => Promise<T>): Promise<{ data: T }> {
@@ -140,12 +166,13 @@ ${REVENUE_DEFS}
           description: `${COMMON}
 
 ${REVENUE_DEFS}
-- **cumulative** = running totals from the start of the range through the bucket.`,
+- **cumulative** = running totals from the start of the range through the bucket.
+${COMPARE_DEFS}`,
           params,
-          querystring: rangeQuery,
+          querystring: seriesQuery,
           response: {
-            200: z.object({
-              data: z.object({
+            200: compared(
+              z.object({
                 range,
                 series: z.array(
                   z.object({
@@ -164,12 +191,13 @@ ${REVENUE_DEFS}
                   }),
                 ),
               }),
-            }),
+            ),
             ...errors,
           },
         },
       },
-      async (request) => answer(() => a.revenue(request.params.id, request.query)),
+      async (request) =>
+        answer(() => withComparison(request.query, (q) => a.revenue(request.params.id, q))),
     )
 
     app.get(
@@ -184,12 +212,13 @@ ${REVENUE_DEFS}
 - **orders** = counted orders per bucket; **by_financial_status** and
   **by_fulfillment_status** split them by the order's current status, lower-cased (a missing
   financial status is \`unknown\`, a missing fulfilment status \`unfulfilled\`). Every status
-  seen in the range appears in every bucket (0 where absent).`,
+  seen in the range appears in every bucket (0 where absent).
+${COMPARE_DEFS}`,
           params,
-          querystring: rangeQuery,
+          querystring: seriesQuery,
           response: {
-            200: z.object({
-              data: z.object({
+            200: compared(
+              z.object({
                 range,
                 series: z.array(
                   z.object({
@@ -200,12 +229,13 @@ ${REVENUE_DEFS}
                   }),
                 ),
               }),
-            }),
+            ),
             ...errors,
           },
         },
       },
-      async (request) => answer(() => a.orders(request.params.id, request.query)),
+      async (request) =>
+        answer(() => withComparison(request.query, (q) => a.orders(request.params.id, q))),
     )
 
     app.get(
@@ -265,12 +295,13 @@ ${REVENUE_DEFS}
 - **funnel**: checkouts_started = \`checkout_started\` events (the type webhooks record Shopify
   checkouts as); orders = counted orders; **rate** = orders / checkouts_started, rounded to 4
   decimals and capped to [0, 1]; null when no checkout started. Given per bucket and for the
-  whole range.`,
+  whole range.
+${COMPARE_DEFS}`,
           params,
-          querystring: rangeQuery,
+          querystring: seriesQuery,
           response: {
-            200: z.object({
-              data: z.object({
+            200: compared(
+              z.object({
                 range,
                 totals: z.object({ total: z.number().int(), by_type: counts }),
                 series: z.array(z.object({ ...span, total: z.number().int(), by_type: counts })),
@@ -290,22 +321,23 @@ ${REVENUE_DEFS}
                   ),
                 }),
               }),
-            }),
+            ),
             ...errors,
           },
         },
       },
-      async (request) => answer(() => a.events(request.params.id, request.query)),
+      async (request) =>
+        answer(() => withComparison(request.query, (q) => a.events(request.params.id, q))),
     )
 
-    const growth = z.object({
-      data: z.object({
+    const growth = compared(
+      z.object({
         range,
         series: z.array(
           z.object({ ...span, added: z.number().int(), running_total: z.number().int() }),
         ),
       }),
-    })
+    )
 
     app.get(
       '/api/tenants/:id/metrics/customer-growth',
@@ -318,13 +350,15 @@ ${REVENUE_DEFS}
 
 - **added** = customers by Shopify \`created_at\` in the bucket (deleted customers left out).
 - **running_total** = every such customer created before the range, plus those added through
-  the bucket.`,
+  the bucket.
+${COMPARE_DEFS}`,
           params,
-          querystring: rangeQuery,
+          querystring: seriesQuery,
           response: { 200: growth, ...errors },
         },
       },
-      async (request) => answer(() => a.customerGrowth(request.params.id, request.query)),
+      async (request) =>
+        answer(() => withComparison(request.query, (q) => a.customerGrowth(request.params.id, q))),
     )
 
     app.get(
@@ -338,13 +372,15 @@ ${REVENUE_DEFS}
 
 - **added** = products by Shopify \`created_at\` in the bucket (deleted products left out).
 - **running_total** = every such product created before the range, plus those added through
-  the bucket.`,
+  the bucket.
+${COMPARE_DEFS}`,
           params,
-          querystring: rangeQuery,
+          querystring: seriesQuery,
           response: { 200: growth, ...errors },
         },
       },
-      async (request) => answer(() => a.productGrowth(request.params.id, request.query)),
+      async (request) =>
+        answer(() => withComparison(request.query, (q) => a.productGrowth(request.params.id, q))),
     )
 
     app.get(

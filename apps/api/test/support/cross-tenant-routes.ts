@@ -123,6 +123,12 @@ export const CROSS_TENANT_ROUTES: Record<string, CrossTenantCase> = {
       'metrics/customer-growth',
       'metrics/product-growth',
       'metrics/products',
+      // routes/customer-analytics.routes.ts
+      'metrics/cohorts',
+      'metrics/repeat-purchase',
+      'metrics/rfm',
+      'metrics/rfm/customers',
+      'metrics/lifetime-value',
     ].map((path): [string, CrossTenantCase] => [
       `GET /api/tenants/:id/${path}`,
       {

@@ -7,6 +7,7 @@ import { createProducer, createRedis } from '@xeno/queues'
 import { dropQueueKeys, testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
 import {
   createAnalyticsService,
+  createCustomerAnalyticsService,
   createComplianceRepository,
   createEventsService,
   createTenantRepository,
@@ -39,6 +40,7 @@ export async function fullApp(t: Test, options: Omit<TestAppOptions, 'deps'> = {
       const tenants = createTenantRepository(db)
       return {
         analytics: createAnalyticsService({ db }),
+        customerAnalytics: createCustomerAnalyticsService({ db }),
         events: createEventsService({ db }),
         webhooks: {
           intake: createWebhookIntakeService({

@@ -1,6 +1,7 @@
 import { withTenant, type Database, type Tx } from '@xeno/db'
 import { NotFoundError, ValidationError } from '../errors.ts'
 import * as repo from './analytics.repository.ts'
+import * as cohorts from './customer-analytics.repository.ts'
 import type { Granularity, RangeQuery } from './analytics.repository.ts'
 
 export type { Granularity } from './analytics.repository.ts'
@@ -84,7 +85,7 @@ export function formatMoney(value: string): string {
 const money = (v: string | null) => (v === null ? null : formatMoney(v))
 
 /** Rollups were built in another zone (or never): rebuild them all, under the tenant's lock. */
-async function ensureRollups(trx: Tx, tenantId: string, zone: string): Promise<void> {
+export async function ensureRollups(trx: Tx, tenantId: string, zone: string): Promise<void> {
   if ((await repo.rollupZone(trx, tenantId)) === zone) return
   await repo.lockTenantRollups(trx, tenantId)
   if ((await repo.rollupZone(trx, tenantId)) === zone) return
@@ -95,6 +96,7 @@ async function rebuildAll(trx: Tx, tenantId: string, zone: string): Promise<void
   await repo.rebuildOrderDays(trx, tenantId, zone, { kind: 'all' })
   await repo.rebuildEventDays(trx, tenantId, zone, { kind: 'all' })
   await repo.rebuildCustomerStats(trx, tenantId, zone, 'all')
+  await cohorts.rebuildCohortCells(trx, tenantId)
   await repo.rebuildCustomerDays(trx, tenantId, zone, { kind: 'all' })
   await repo.setRollupZone(trx, tenantId, zone)
 }
@@ -135,7 +137,10 @@ export async function refreshAnalyticsRollups(
   const days = [...new Set([...fp.days, ...extra])]
   await repo.rebuildOrderDays(trx, tenantId, shop.zone, { kind: 'days', days })
   const buyers = new Set([...fp.customerIds, ...(changes.orderCustomerIds ?? []).map(String)])
+  // cohort_metrics follows the buyers' per-customer rollups: out before, back in after.
+  await cohorts.applyCohortCells(trx, tenantId, [...buyers], -1)
   await repo.rebuildCustomerStats(trx, tenantId, shop.zone, [...buyers])
+  await cohorts.applyCohortCells(trx, tenantId, [...buyers], 1)
   const customerDays = await repo.customerDays(
     trx,
     tenantId,
