@@ -2,7 +2,8 @@
 // migrations, then the fake Shopify (its seeded demo store xeno-demo.myshopify.com), the API and
 // one worker as child processes, each with .env (--env-file); sets up an admin and the demo tenant
 // through the API (real OAuth flow, real queue and worker for the backfill; scripts/demo.ts) and
-// prints the URLs and credentials. Ctrl-C stops everything.
+// prints the URLs and credentials. The dashboard (apps/web) is built by Vite meanwhile and served
+// by the API under /app/. Ctrl-C stops everything.
 //
 //   pnpm dev                 everything above
 //   pnpm dev --no-demo       migrations, API and worker only (e.g. against a real Shopify app)
@@ -117,7 +118,27 @@ async function migrate() {
   if (code !== 0) throw new Error(`migrations failed (exit ${code})`)
 }
 
+// The dashboard's production build (apps/web/dist, served by the API under /app/), made while the
+// rest starts. A failed build leaves the API up (its /app/ answers 503 saying so).
+function buildWeb(): Promise<boolean> {
+  const vite = entry('apps/web/node_modules/vite/bin/vite.js')
+  const child = spawn(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
+    cwd: entry('apps/web'),
+    env: childEnv,
+    stdio: 'inherit',
+  })
+  children.push(child)
+  return new Promise((resolve) =>
+    child.on('exit', (code) => {
+      if (code !== 0 && !stopping) log(`dashboard build failed (exit ${code})`)
+      resolve(code === 0)
+    }),
+  )
+}
+
 async function main() {
+  log('dashboard build (apps/web → apps/web/dist, served at /app/)')
+  const web = buildWeb()
   log('migrations')
   await migrate()
   if (demo) {
@@ -130,7 +151,11 @@ async function main() {
   await waitFor(`${apiOrigin}/api/health`, (s) => s === 200)
   log('worker (all queues)')
   run('worker', 'apps/worker/src/main.ts', [], [...WORKER_NODE_FLAGS])
-  if (!demo) return
+  const webBuilt = await web
+  if (!demo) {
+    if (webBuilt) log(`dashboard on ${apiOrigin}/app/`)
+    return
+  }
 
   const result = await setUpDemo({
     api: apiOrigin,
@@ -146,6 +171,9 @@ async function main() {
   process.stdout.write(`
 Xeno is running with a demo store.
 
+  Dashboard        ${apiOrigin}/app/${webBuilt ? '' : '   (build failed: pnpm build:web)'}
+                   merchant: shop ${shop}, ${user.username} / ${user.password}
+                   admin console: ${apiOrigin}/app/admin, ${admin.username} / ${admin.password}
   API              ${apiOrigin}
   API docs         ${apiOrigin}/docs          (OpenAPI: ${apiOrigin}/docs/json)
   Bull Board       ${apiOrigin}/admin/queues  (log in first: /docs → POST /api/admin/login → Try it out)

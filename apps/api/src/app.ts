@@ -32,6 +32,7 @@ import {
   type BullBoardDeps,
 } from './plugins/bull-board.ts'
 import { metricsRoutes } from './routes/metrics.routes.ts'
+import { registerWeb, type WebDeps } from './plugins/web.ts'
 
 /** Everything the HTTP layer needs, built by the composition root (or a test). */
 export type AppDeps = {
@@ -63,6 +64,8 @@ export type AppDeps = {
   metrics?: MetricsDeps
   /** Bull Board at /admin/queues for admin sessions (plugins/bull-board.ts). */
   bullBoard?: BullBoardDeps
+  /** The dashboard web app under /app/ (plugins/web.ts), from apps/web/dist. */
+  web?: WebDeps
 }
 
 /** Who is calling, as resolved by the auth plugin. */
@@ -137,6 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const registry = registerMetrics(app, { ...deps.metrics, logger: deps.logger })
   await app.register(metricsRoutes({ registry, token: deps.metrics?.token }))
   if (deps.bullBoard) await registerBullBoard(app, deps.bullBoard)
+  if (deps.web) await registerWeb(app, deps.web)
 
   await app.register(healthRoutes({ health: deps.health }))
   if (deps.analytics) await app.register(analyticsRoutes({ analytics: deps.analytics }))

@@ -26,6 +26,7 @@ import {
   createMetricsRepository,
 } from '@xeno/core'
 import { createAdminFetch, createShopifyAdmin, exchangeAuthorizationCode } from '@xeno/shopify'
+import { fileURLToPath } from 'node:url'
 import { buildApp } from './app.ts'
 import { loadApiConfig } from './config.ts'
 
@@ -173,6 +174,8 @@ async function main() {
       repository: createMetricsRepository(db),
     },
     bullBoard: { queues: opsQueues.allQueues(), readOnly: config.BULL_BOARD_READ_ONLY },
+    // The dashboard under /app/ (built by `pnpm --filter @xeno/web build`; the images ship it).
+    web: { root: fileURLToPath(new URL('../../web/dist', import.meta.url)) },
   })
   const shutdown = new AbortController()
 
