@@ -12,7 +12,7 @@
 // (admin), DEV_ADMIN_PASSWORD (xeno-dev-admin-password), DEV_DEMO_USERNAME (demo),
 // DEV_DEMO_PASSWORD (xeno-demo-password). SHOPIFY_ADMIN_ORIGIN is pointed at the fake.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.ts'
 import { setUpDemo } from './demo.ts'
@@ -118,9 +118,32 @@ async function migrate() {
   if (code !== 0) throw new Error(`migrations failed (exit ${code})`)
 }
 
+/** Newest modification time under a path (files and folders, recursively). */
+function newest(p: string): number {
+  const st = statSync(p)
+  if (!st.isDirectory()) return st.mtimeMs
+  return readdirSync(p).reduce((m, f) => Math.max(m, newest(`${p}/${f}`)), st.mtimeMs)
+}
+
+/** apps/web/dist is newer than every source of the dashboard (no build needed). */
+function webBuildIsFresh(): boolean {
+  const index = entry('apps/web/dist/index.html')
+  if (!existsSync(index)) return false
+  const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((f) =>
+    newest(entry(`apps/web/${f}`)),
+  )
+  return statSync(index).mtimeMs > Math.max(...sources)
+}
+
 // The dashboard's production build (apps/web/dist, served by the API under /app/), made while the
-// rest starts. A failed build leaves the API up (its /app/ answers 503 saying so).
+// rest starts, unless it is up to date. A failed build leaves the API up (its /app/ answers 503
+// saying so).
 function buildWeb(): Promise<boolean> {
+  if (webBuildIsFresh()) {
+    log('dashboard build is up to date (apps/web/dist)')
+    return Promise.resolve(true)
+  }
+  log('dashboard build (apps/web → apps/web/dist, served at /app/)')
   const vite = entry('apps/web/node_modules/vite/bin/vite.js')
   const child = spawn(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
     cwd: entry('apps/web'),
@@ -137,7 +160,6 @@ function buildWeb(): Promise<boolean> {
 }
 
 async function main() {
-  log('dashboard build (apps/web → apps/web/dist, served at /app/)')
   const web = buildWeb()
   log('migrations')
   await migrate()

@@ -182,7 +182,7 @@ t.test('merchant and admin dashboards in Chromium', async (t) => {
     })
   })
   await page.getByRole('button', { name: 'Sync now' }).click()
-  await page.locator('[data-backfill="running"]').waitFor({ timeout: 60_000 })
+  await page.locator('[data-backfill="running"]').waitFor({ timeout: 240_000 })
   await screenshot(page, 'sync-running')
   await page.waitForFunction(
     () =>
