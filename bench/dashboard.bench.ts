@@ -78,7 +78,7 @@ try {
   })
 
   const session = await h.session(owner)
-  const cookie = new RegExp(`${TENANT_COOKIE}=([^;]+)`).exec(session.cookie)![1]!
+  const cookie = new RegExp(`${TENANT_COOKIE}=([^;]+)`).exec(session.cookie ?? '')?.[1] ?? ''
   const browser = await launchBrowser(t)
   const runs: number[] = []
   let js: { url: string; gzip: number }[] = []

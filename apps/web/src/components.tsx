@@ -107,7 +107,12 @@ export function Chart(props: {
           if (el.current) el.current.dataset.rendered = 'true'
         })
         c.setOption(withDefaults(latest.current), true)
-        observer = new ResizeObserver(() => c.resize())
+        // The observer's first call reports the size the chart was just drawn at: skip it.
+        let first = true
+        observer = new ResizeObserver(() => {
+          if (first) first = false
+          else c.resize()
+        })
         observer.observe(el.current)
       },
       (err: Error) => setFailed(err.message),

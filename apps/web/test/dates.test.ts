@@ -15,7 +15,11 @@ import { change, duration } from '../src/format.ts'
 t.test('today is taken in the shop zone', async (t) => {
   const instant = new Date('2026-03-01T03:30:00Z')
   t.equal(todayIn('UTC', instant), '2026-03-01')
-  t.equal(todayIn('America/New_York', instant), '2026-02-28', 'still the evening before in New York')
+  t.equal(
+    todayIn('America/New_York', instant),
+    '2026-02-28',
+    'still the evening before in New York',
+  )
   t.equal(todayIn('Asia/Tokyo', new Date('2026-12-31T16:00:00Z')), '2027-01-01')
 })
 
@@ -28,7 +32,11 @@ t.test('presets', async (t) => {
   t.same(presetRange('last_month', today), { from: '2026-02-01', to: '2026-02-28' })
   t.same(presetRange('last_month', '2026-01-10'), { from: '2025-12-01', to: '2025-12-31' })
   t.same(presetRange('ytd', today), { from: '2026-01-01', to: today })
-  t.same(presetRange('last_month', '2028-03-31'), { from: '2028-02-01', to: '2028-02-29' }, 'leap year')
+  t.same(
+    presetRange('last_month', '2028-03-31'),
+    { from: '2028-02-01', to: '2028-02-29' },
+    'leap year',
+  )
   for (const p of ['last7', 'last30', 'last90', 'this_month', 'last_month', 'ytd'] as const)
     t.equal(matchPreset(presetRange(p, today), today), p, `${p} is recognised from its range`)
   t.equal(matchPreset({ from: '2026-01-02', to: '2026-02-03' }, today), undefined, 'custom')

@@ -67,22 +67,24 @@ export function AdminTenants(props: { loc: Location }) {
                           {t.iana_timezone} · {t.currency}
                         </td>
                         <td>{dateTime(t.installed_at)}</td>
-                        <td class="actions">
-                          <button
-                            type="button"
-                            class="secondary"
-                            onClick={() => setQuery({ tenant: t.id })}
-                            aria-label={`Sync state of ${t.shop_domain}`}
-                          >
-                            Sync state
-                          </button>
-                          <a
-                            class="button secondary"
-                            href={`/app/overview?tenant=${t.id}`}
-                            onClick={onLinkClick}
-                          >
-                            Dashboard
-                          </a>
+                        <td>
+                          <div class="actions">
+                            <button
+                              type="button"
+                              class="secondary"
+                              onClick={() => setQuery({ tenant: t.id })}
+                              aria-label={`Sync state of ${t.shop_domain}`}
+                            >
+                              Sync state
+                            </button>
+                            <a
+                              class="button secondary"
+                              href={`/app/overview?tenant=${t.id}`}
+                              onClick={onLinkClick}
+                            >
+                              Dashboard
+                            </a>
+                          </div>
                         </td>
                       </tr>
                     ))}

@@ -10,7 +10,7 @@ import type {
   TopProducts,
   Totals,
 } from '../api.ts'
-import { Chart, DataTable, Panel, categoryAxis, valueAxis } from '../components.tsx'
+import { Chart, DataTable, Panel, categoryAxis, preloadCharts, valueAxis } from '../components.tsx'
 import { defaultGranularity, isDate, presetRange, todayIn, type DateRange } from '../dates.ts'
 import { change, changeText, count, customerName, money, percent } from '../format.ts'
 import { useApi } from '../hooks.ts'
@@ -132,6 +132,9 @@ export function Overview(props: { tenant: Tenant; loc: Location }) {
   const events = useApi<Events>(`${base}/metrics/events?${qs}`)
   const customers = useApi<TopCustomers>(`${base}/metrics/customers?${qs}&limit=10`)
   const products = useApi<TopProducts>(`${base}/metrics/products?${qs}&limit=10`)
+  // Declared after the requests, so it runs after them: the chart library downloads and
+  // compiles while the API answers, without delaying the requests themselves.
+  useEffect(preloadCharts, [])
   const cur = props.tenant.currency
   const m = (v: string | null) => money(v, cur)
 
