@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The dashboard (apps/web under /app/) in Debian's headless Chromium against the real API, a
 // worker process and the fake Shopify: the demo owner signs in, starts the backfill with "sync
 // now" and watches its progress bar reach 100 %, then every chart is drawn with the figures the
@@ -22,6 +21,12 @@ import {
   screenshot,
 } from './support/dashboard.ts'
 import { WEB_CSP } from '../src/plugins/web.ts'
+
+// In-page callbacks (page.evaluate) run in the browser; this Node program has no DOM types (a
+// `lib: dom` reference would change every other file's globals).
+declare const document: any
+declare const window: any
+declare const MutationObserver: any
 
 type Rev = {
   series: {
@@ -422,6 +427,7 @@ t.test('merchant and admin dashboards in Chromium', async (t) => {
   )
   t.ok(overflow <= 0, `no horizontal overflow at 375 px (${overflow})`)
   await screenshot(page, 'overview-375')
+  await screenshot(page, 'overview-375-top', false)
   await a11y('overview at 375 px')
   await page.setViewportSize({ width: 1280, height: 900 })
 

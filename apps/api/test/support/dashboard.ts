@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // What the dashboard's browser tests and benchmark run against: the API (every feature, the
 // dashboard under /app/) listening on a port, a worker process on the sync and webhooks queues,
 // the fake Shopify with a seeded store, a tenant connected to it (token stored encrypted, as an
@@ -25,6 +24,11 @@ import { createFakeShopify } from '@xeno/shopify-fake'
 import { buildTestApp, WEB_DIST } from './app.ts'
 import { testEnv } from './env.ts'
 import { startProcess, type Spawned } from './process.ts'
+
+// In-page callbacks (page.evaluate) run in the browser; this Node program has no DOM types (a
+// `lib: dom` reference would change every other file's globals).
+declare const document: any
+declare const window: any
 
 const WORKER = fileURLToPath(new URL('../../../worker/src/main.ts', import.meta.url))
 const WEB = fileURLToPath(new URL('../../../web', import.meta.url))
@@ -240,17 +244,17 @@ export async function axeViolations(page: Page) {
   })
 }
 
-/** Saves a full-page screenshot under .tmp/dashboard/. */
-export async function screenshot(page: Page, name: string) {
+/** Saves a screenshot (the full page, or the viewport) under .tmp/dashboard/. */
+export async function screenshot(page: Page, name: string, fullPage = true) {
   mkdirSync(SHOTS, { recursive: true })
-  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true })
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage })
 }
 
 /** Records CSP violations of every page of the context (an init script, not page code). */
 export const CSP_RECORDER = () => {
   const w = window as unknown as { __csp: string[] }
   w.__csp = []
-  document.addEventListener('securitypolicyviolation', (e) => {
+  document.addEventListener('securitypolicyviolation', (e: any) => {
     w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`)
   })
 }
