@@ -147,7 +147,8 @@ function buildWeb(): Promise<boolean> {
   const vite = entry('apps/web/node_modules/vite/bin/vite.js')
   const child = spawn(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
     cwd: entry('apps/web'),
-    env: childEnv,
+    // A production bundle whatever NODE_ENV the shell has (libraries drop their debug code).
+    env: { ...childEnv, NODE_ENV: 'production' },
     stdio: 'inherit',
   })
   children.push(child)

@@ -43,6 +43,8 @@ export function ensureWebBuilt() {
     [`${WEB}/node_modules/vite/bin/vite.js`, 'build', '--logLevel', 'warn'],
     {
       cwd: WEB,
+      // The production bundle (tap runs tests with NODE_ENV=test, which Vite would keep).
+      env: { ...process.env, NODE_ENV: 'production' },
       stdio: 'inherit',
     },
   )
