@@ -18,7 +18,7 @@ import {
   createTokenCipher,
   createWebhookApi,
 } from '@xeno/core'
-import { TEST_RUNTIME_ROLE } from '@xeno/db/testing'
+import { TEST_RUNTIME_ROLE, TEST_SYSTEM_ROLE } from '@xeno/db/testing'
 import { createLogger } from '@xeno/logger'
 import { createFakeShopify } from '@xeno/shopify-fake'
 import { buildTestApp, WEB_DIST } from './app.ts'
@@ -158,12 +158,16 @@ export async function dashboardHarness(t: Test, o: DashboardOptions = {}) {
   const runtimeUrl = new URL(h.ownerUrl)
   runtimeUrl.username = TEST_RUNTIME_ROLE
   runtimeUrl.password = TEST_RUNTIME_ROLE
+  const systemUrl = new URL(h.ownerUrl)
+  systemUrl.username = TEST_SYSTEM_ROLE
+  systemUrl.password = TEST_SYSTEM_ROLE
   let worker: Spawned | undefined
   const startWorker = () => {
     worker = startProcess(
       WORKER,
       testEnv({
         DATABASE_URL: runtimeUrl.toString(),
+        DATABASE_SYSTEM_URL: systemUrl.toString(),
         QUEUE_PREFIX: prefixName,
         TOKEN_ENCRYPTION_KEY: keyHex,
         SHOPIFY_CLIENT_ID: 'dashboard-client',
