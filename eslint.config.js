@@ -24,6 +24,7 @@ export default tseslint.config(
       'packages/db/src/database.types.ts',
       'coverage/**',
       '.tmp/**',
+      'apps/web/dist/**',
     ],
   },
   js.configs.recommended,
@@ -82,5 +83,8 @@ export default tseslint.config(
     },
   },
   { files: ENV_ALLOWED, rules: { 'no-restricted-properties': 'off' } },
+  // The dashboard runs in the browser (its build config reads the environment like a script).
+  { files: ['apps/web/src/**'], languageOptions: { globals: globals.browser } },
+  { files: ['apps/web/vite.config.ts'], rules: { 'no-restricted-properties': 'off' } },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
 )

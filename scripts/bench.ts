@@ -89,6 +89,7 @@ type AdmissionOut = {
   otherTenant?: { p99Ms?: number }
   webhooks?: { p99Ms?: number }
 }
+type DashboardOut = { medianMs?: number; jsGzipKb?: number; runsMs?: number[]; met?: boolean }
 type StreamOut = { medianMbPerSec?: number; fileSizeMb?: number; medianPeakRssMb?: number }
 
 /** A number rounded for the table, or '?' when the benchmark did not print it. */
@@ -188,6 +189,21 @@ export const BENCHES: Bench[] = [
       }
     },
     limitMin: { full: 15, quick: 5 },
+  },
+  {
+    name: 'dashboard',
+    full: ['--rounds', '5'],
+    quick: ['--rounds', '2', '--orders', '400'],
+    target:
+      'overview: all charts drawn ≤ 1 s (median of 5 cold loads, demo store); page JavaScript ≤ 250 kB gzipped',
+    summarise: (json) => {
+      const j = json as DashboardOut
+      return {
+        result: `median ${n(j.medianMs, 0)} ms (runs ${(j.runsMs ?? []).map((r) => n(r, 0)).join(', ')} ms); JavaScript ${n(j.jsGzipKb, 1)} kB gzipped`,
+        pass: j.met === true,
+      }
+    },
+    limitMin: { full: 20, quick: 10 },
   },
   {
     name: 'fake-bulk-stream',

@@ -2,7 +2,8 @@
 // migrations, then the fake Shopify (its seeded demo store xeno-demo.myshopify.com), the API and
 // one worker as child processes, each with .env (--env-file); sets up an admin and the demo tenant
 // through the API (real OAuth flow, real queue and worker for the backfill; scripts/demo.ts) and
-// prints the URLs and credentials. Ctrl-C stops everything.
+// prints the URLs and credentials. The dashboard (apps/web) is built by Vite meanwhile and served
+// by the API under /app/. Ctrl-C stops everything.
 //
 //   pnpm dev                 everything above
 //   pnpm dev --no-demo       migrations, API and worker only (e.g. against a real Shopify app)
@@ -11,7 +12,7 @@
 // (admin), DEV_ADMIN_PASSWORD (xeno-dev-admin-password), DEV_DEMO_USERNAME (demo),
 // DEV_DEMO_PASSWORD (xeno-demo-password). SHOPIFY_ADMIN_ORIGIN is pointed at the fake.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.ts'
 import { setUpDemo } from './demo.ts'
@@ -117,7 +118,50 @@ async function migrate() {
   if (code !== 0) throw new Error(`migrations failed (exit ${code})`)
 }
 
+/** Newest modification time under a path (files and folders, recursively). */
+function newest(p: string): number {
+  const st = statSync(p)
+  if (!st.isDirectory()) return st.mtimeMs
+  return readdirSync(p).reduce((m, f) => Math.max(m, newest(`${p}/${f}`)), st.mtimeMs)
+}
+
+/** apps/web/dist is newer than every source of the dashboard (no build needed). */
+function webBuildIsFresh(): boolean {
+  const index = entry('apps/web/dist/index.html')
+  if (!existsSync(index)) return false
+  const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((f) =>
+    newest(entry(`apps/web/${f}`)),
+  )
+  return statSync(index).mtimeMs > Math.max(...sources)
+}
+
+// The dashboard's production build (apps/web/dist, served by the API under /app/), made while the
+// rest starts, unless it is up to date. A failed build leaves the API up (its /app/ answers 503
+// saying so).
+function buildWeb(): Promise<boolean> {
+  if (webBuildIsFresh()) {
+    log('dashboard build is up to date (apps/web/dist)')
+    return Promise.resolve(true)
+  }
+  log('dashboard build (apps/web → apps/web/dist, served at /app/)')
+  const vite = entry('apps/web/node_modules/vite/bin/vite.js')
+  const child = spawn(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
+    cwd: entry('apps/web'),
+    // A production bundle whatever NODE_ENV the shell has (libraries drop their debug code).
+    env: { ...childEnv, NODE_ENV: 'production' },
+    stdio: 'inherit',
+  })
+  children.push(child)
+  return new Promise((resolve) =>
+    child.on('exit', (code) => {
+      if (code !== 0 && !stopping) log(`dashboard build failed (exit ${code})`)
+      resolve(code === 0)
+    }),
+  )
+}
+
 async function main() {
+  const web = buildWeb()
   log('migrations')
   await migrate()
   if (demo) {
@@ -130,7 +174,11 @@ async function main() {
   await waitFor(`${apiOrigin}/api/health`, (s) => s === 200)
   log('worker (all queues)')
   run('worker', 'apps/worker/src/main.ts', [], [...WORKER_NODE_FLAGS])
-  if (!demo) return
+  const webBuilt = await web
+  if (!demo) {
+    if (webBuilt) log(`dashboard on ${apiOrigin}/app/`)
+    return
+  }
 
   const result = await setUpDemo({
     api: apiOrigin,
@@ -146,6 +194,9 @@ async function main() {
   process.stdout.write(`
 Xeno is running with a demo store.
 
+  Dashboard        ${apiOrigin}/app/${webBuilt ? '' : '   (build failed: pnpm build:web)'}
+                   merchant: shop ${shop}, ${user.username} / ${user.password}
+                   admin console: ${apiOrigin}/app/admin, ${admin.username} / ${admin.password}
   API              ${apiOrigin}
   API docs         ${apiOrigin}/docs          (OpenAPI: ${apiOrigin}/docs/json)
   Bull Board       ${apiOrigin}/admin/queues  (log in first: /docs → POST /api/admin/login → Try it out)

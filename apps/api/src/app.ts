@@ -46,6 +46,7 @@ import {
   registerAdmission,
   type AdmissionLimits,
 } from './plugins/admission.ts'
+import { registerWeb, type WebDeps } from './plugins/web.ts'
 
 /** Everything the HTTP layer needs, built by the composition root (or a test). */
 export type AppDeps = {
@@ -89,6 +90,8 @@ export type AppDeps = {
    * addresses/CIDRs); default none.
    */
   trustProxy?: false | number | string[]
+  /** The dashboard web app under /app/ (plugins/web.ts), from apps/web/dist. */
+  web?: WebDeps
 }
 
 /** Who is calling, as resolved by the auth plugin. */
@@ -175,6 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const registry = registerMetrics(app, { ...deps.metrics, logger: deps.logger })
   await app.register(metricsRoutes({ registry, token: deps.metrics?.token }))
   if (deps.bullBoard) await registerBullBoard(app, deps.bullBoard)
+  if (deps.web) await registerWeb(app, deps.web)
 
   await app.register(healthRoutes({ health: deps.health }))
   // Before the analytics routes: their answers also come as text/csv.

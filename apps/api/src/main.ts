@@ -27,6 +27,7 @@ import {
   createMetricsRepository,
 } from '@xeno/core'
 import { createAdminFetch, createShopifyAdmin, exchangeAuthorizationCode } from '@xeno/shopify'
+import { fileURLToPath } from 'node:url'
 import { buildApp } from './app.ts'
 import { admissionLimits, loadApiConfig } from './config.ts'
 
@@ -205,6 +206,8 @@ async function main() {
     bullBoard: { queues: opsQueues.allQueues(), readOnly: config.BULL_BOARD_READ_ONLY },
     admission: admissionLimits(config),
     trustProxy: config.TRUST_PROXY,
+    // The dashboard under /app/ (built by `pnpm --filter @xeno/web build`; the images ship it).
+    web: { root: fileURLToPath(new URL('../../web/dist', import.meta.url)) },
   })
   const shutdown = new AbortController()
 

@@ -58,6 +58,11 @@ t.test('pnpm dev: install → backfill → analytics non-empty', async (t) => {
     'a progress bar of the backfill reaches 100 %',
   )
   t.match(out, `${api}/docs`)
+  t.match(out, new RegExp(`Dashboard\\s+${api}/app/\\s`), 'prints the dashboard URL')
+  t.match(out, /merchant: shop xeno-demo\.myshopify\.com, demo \/ demo-test-user-password/)
+  const dashboard = await fetch(`${api}/app/`)
+  t.equal(dashboard.status, 200, 'pnpm dev built the dashboard and the API serves it')
+  t.match(dashboard.headers.get('content-type'), /text\/html/)
   t.match(out, `${api}/admin/queues`)
 
   const basic = {

@@ -83,7 +83,11 @@ export {
 export type { EventsService, CustomEventInput, CustomEventsBody } from './events/events.service.ts'
 /** Webhooks: intake (HMAC → inbox → enqueue), processing, sweeper/replay, compliance. */
 export { createWebhookReceiptRepository } from './webhooks/webhook-receipt.repository.ts'
-export type { WebhookReceiptRepository } from './webhooks/webhook-receipt.repository.ts'
+export type {
+  AdminReceipt,
+  ReceiptStatus,
+  WebhookReceiptRepository,
+} from './webhooks/webhook-receipt.repository.ts'
 export { createWebhookIntakeService } from './webhooks/webhook-intake.service.ts'
 export { createWebhookInbox } from './webhooks/webhook-inbox.service.ts'
 export type { WebhookInbox } from './webhooks/webhook-inbox.service.ts'

@@ -81,6 +81,12 @@ export type FakeShopifyOptions = {
   seed?: number
   /** Minimum fake ms a bulk operation stays RUNNING (default 0). */
   bulkMinDurationMs?: number
+  /**
+   * Pace of a bulk operation's result, in objects per real second (default: as fast as it can
+   * be written). Shopify's `objectCount` grows while an operation runs; with a pace it does here
+   * too, so a client's progress display can be watched moving.
+   */
+  bulkObjectsPerSecond?: number
   log?: (entry: Record<string, unknown>) => void
 }
 
@@ -343,6 +349,8 @@ export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<
     let roots = 0
     let bytes = 0
     const failAfter = fault ? Math.floor(shop.rng.next() * 3) + 1 : Infinity
+    const startedAt = Date.now()
+    const pace = opts.bulkObjectsPerSecond
     const file = join(resultDir, `${op.id}.jsonl`)
     const out = createWriteStream(file, { highWaterMark: 1 << 20 })
     for (const chunk of bulkLines(schema, snap.plan, snap.ctx, {
@@ -354,13 +362,29 @@ export async function createFakeShopify(opts: FakeShopifyOptions = {}): Promise<
       },
     })) {
       bytes += Buffer.byteLength(chunk)
-      op.objectCount = objects
-      op.rootObjectCount = roots
+      if (!pace) {
+        op.objectCount = objects
+        op.rootObjectCount = roots
+      }
       if ((op.status as string) === 'CANCELING') break
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()))
       else await new Promise((r) => setImmediate(r))
     }
     await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())))
+    if (pace) {
+      // The counts grow with real time at the pace, as Shopify's do while it runs the query.
+      const totalMs = (objects / pace) * 1000
+      await new Promise<void>((resolve) => {
+        const tick = () => {
+          const f = totalMs > 0 ? Math.min(1, (Date.now() - startedAt) / totalMs) : 1
+          op.objectCount = Math.floor(objects * f)
+          op.rootObjectCount = Math.floor(roots * f)
+          if (f >= 1 || (op.status as string) === 'CANCELING') return resolve()
+          setTimeout(tick, 100)
+        }
+        tick()
+      })
+    }
     resultFiles.set(op.id, file)
     const done = (): void => {
       op.completedAt = clock.now()

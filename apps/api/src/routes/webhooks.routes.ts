@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod, FastifyPluginCallbackZod } from 'fastify-ty
 import { z } from 'zod'
 import {
   NotFoundError,
+  type AdminReceipt,
   type ComplianceRepository,
   type WebhookIntakeService,
   type WebhookSweeper,
@@ -91,6 +92,77 @@ function adminAndComplianceRoutes(
   app: Parameters<FastifyPluginAsyncZod>[0],
   deps: WebhookRoutesDeps,
 ) {
+  const adminReceipt = z.object({
+    id: z.uuid(),
+    tenant_id: z.uuid(),
+    shop_domain: z.string(),
+    topic: z.string(),
+    webhook_id: z.string(),
+    status: z.enum(['received', 'processed', 'skipped', 'failed']),
+    attempts: z.number().int(),
+    last_error: z.string().nullable(),
+    received_at: z.iso.datetime(),
+    processed_at: z.iso.datetime().nullable(),
+  })
+  const receiptOut = (r: AdminReceipt): z.infer<typeof adminReceipt> => ({
+    id: r.id,
+    tenant_id: r.tenantId,
+    shop_domain: r.shopDomain,
+    topic: r.topic,
+    webhook_id: r.webhookId,
+    status: r.status,
+    attempts: r.attempts,
+    last_error: r.lastError,
+    received_at: r.receivedAt.toISOString(),
+    processed_at: r.processedAt?.toISOString() ?? null,
+  })
+
+  app.get(
+    '/api/admin/webhooks',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Webhook inbox receipts of one status across tenants (default: failed)',
+        description:
+          'Newest first, without payloads. `before` (a `received_at` of the last row) pages back. Failed receipts are the ones to replay.',
+        querystring: z.object({
+          status: z.enum(['received', 'processed', 'skipped', 'failed']).default('failed'),
+          limit: z.coerce.number().int().min(1).max(100).default(50),
+          before: z.iso.datetime().optional(),
+        }),
+        response: { 200: z.object({ data: z.array(adminReceipt) }) },
+      },
+    },
+    async (request) => {
+      const { status, limit, before } = request.query
+      const rows = await deps.sweeper.list({
+        status,
+        limit,
+        before: before ? new Date(before) : undefined,
+      })
+      return { data: rows.map(receiptOut) }
+    },
+  )
+
+  app.get(
+    '/api/admin/webhooks/:receiptId',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'One webhook receipt (status, attempts, last error), without its payload',
+        params: z.object({ receiptId: z.uuid() }),
+        response: { 200: z.object({ data: adminReceipt }) },
+      },
+    },
+    async (request) => {
+      const r = await deps.sweeper.get(request.params.receiptId)
+      if (!r) throw new NotFoundError('no receipt with this id')
+      return { data: receiptOut(r) }
+    },
+  )
+
   app.post(
     '/api/admin/webhooks/:receiptId/replay',
     {

@@ -34,9 +34,13 @@ import {
 import { createIngestService, createSyncScheduler } from '@xeno/core'
 import { createProducer, createRedis, type Producer } from '@xeno/queues'
 import { dropQueueKeys, testQueuePrefix, testRedisUrl } from '@xeno/queues/testing'
+import { fileURLToPath } from 'node:url'
 import { buildApp, type App, type AppDeps } from '../../src/app.ts'
 import { ADMIN_COOKIE, TENANT_COOKIE, type AuthLimits } from '../../src/plugins/auth.ts'
 import type { FailurePolicy } from '../../src/plugins/login-failures.ts'
+
+/** apps/web/dist: the built dashboard the test apps serve under /app/. */
+export const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url))
 
 /** The APP_URL test apps run with; same-origin browser requests carry it as Origin. */
 export const APP_URL = 'http://127.0.0.1:3000'
@@ -148,6 +152,8 @@ export async function buildTestApp(t: Test, options: TestAppOptions = {}) {
     onRoute: (route) => routes.push(route),
     // Bull Board (/admin/queues) over this app's queues, so route-table suites see its routes.
     bullBoard: { queues: producer.allQueues() },
+    // The dashboard under /app/ (built or not: its routes exist either way).
+    web: { root: WEB_DIST },
     logger: createLogger({ level: 'silent' }),
     health: createHealthService({ pingDb: () => pingDb(db), pingRedis: async () => true }),
     auth: {

@@ -152,6 +152,10 @@ export const CROSS_TENANT_ROUTES: Record<string, CrossTenantCase> = {
   'POST /api/webhooks/:resource/:event': {
     build: (a) => ({ url: '/api/webhooks/orders/create', payload: { shop_domain: a.shopDomain } }),
   },
+  'GET /api/admin/webhooks': { build: () => ({ url: '/api/admin/webhooks?status=failed' }) },
+  'GET /api/admin/webhooks/:receiptId': {
+    build: () => ({ url: '/api/admin/webhooks/00000000-0000-4000-8000-000000000001' }),
+  },
   'POST /api/admin/webhooks/:receiptId/replay': {
     build: () => ({
       url: '/api/admin/webhooks/00000000-0000-4000-8000-000000000001/replay',
@@ -204,6 +208,10 @@ export const CROSS_TENANT_ROUTES: Record<string, CrossTenantCase> = {
       },
     ]),
   ),
+  // The dashboard (plugins/web.ts): the same static page and assets for everyone, no data.
+  'GET /app': { build: () => ({ url: '/app' }), denied: false },
+  'GET /app/*': { build: (a) => ({ url: `/app/overview?tenant=${a.tenantId}` }), denied: false },
+  'GET /app/assets/*': { build: () => ({ url: '/app/assets/missing.js' }), denied: false },
   // Prometheus metrics (routes/metrics.routes.ts): public unless METRICS_TOKEN is set; the suite's
   // app reports no per-tenant series.
   'GET /metrics': { build: () => ({ url: '/metrics' }), denied: false },

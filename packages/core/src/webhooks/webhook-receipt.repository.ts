@@ -34,6 +34,33 @@ export type Receipt = {
   payloadText: string
 }
 
+/** A receipt as the admin inbox lists it (no payload: it may hold customer data). */
+export type AdminReceipt = {
+  id: string
+  tenantId: string
+  shopDomain: string
+  topic: string
+  webhookId: string
+  status: ReceiptStatus
+  attempts: number
+  lastError: string | null
+  receivedAt: Date
+  processedAt: Date | null
+}
+
+const ADMIN_COLUMNS = [
+  'r.id',
+  'r.tenantId',
+  't.shopDomain',
+  'r.topic',
+  'r.webhookId',
+  'r.status',
+  'r.attempts',
+  'r.lastError',
+  'r.receivedAt',
+  'r.processedAt',
+] as const
+
 /** All SQL on webhook_receipts, the webhook inbox. */
 export function createWebhookReceiptRepository(db: Database) {
   return {
@@ -235,6 +262,42 @@ export function createWebhookReceiptRepository(db: Database) {
         db,
       )
       return rows[0]
+    },
+
+    /**
+     * Admin view of the inbox across tenants: receipts of one status, newest first, with their
+     * shop (no payloads). `before` (a received_at, exclusive) pages back.
+     */
+    async listForAdmin(filter: {
+      status: ReceiptStatus
+      limit: number
+      before?: Date
+    }): Promise<AdminReceipt[]> {
+      return withSystem(db, (trx) => {
+        let q = trx
+          .selectFrom('webhookReceipts as r')
+          .innerJoin('tenants as t', 't.id', 'r.tenantId')
+          .select(ADMIN_COLUMNS)
+          .where('r.status', '=', filter.status)
+        if (filter.before) q = q.where('r.receivedAt', '<', filter.before)
+        return q
+          .orderBy('r.receivedAt', 'desc')
+          .orderBy('r.id')
+          .limit(filter.limit)
+          .execute() as Promise<AdminReceipt[]>
+      })
+    },
+
+    /** One receipt by id across tenants (admin), without its payload. */
+    async getForAdmin(id: string): Promise<AdminReceipt | undefined> {
+      return withSystem(db, (trx) =>
+        trx
+          .selectFrom('webhookReceipts as r')
+          .innerJoin('tenants as t', 't.id', 'r.tenantId')
+          .select(ADMIN_COLUMNS)
+          .where('r.id', '=', id)
+          .executeTakeFirst(),
+      ) as Promise<AdminReceipt | undefined>
     },
 
     async findById(id: string): Promise<{ tenantId: string; status: string } | undefined> {

@@ -1,6 +1,10 @@
 import type { Logger } from '@xeno/logger'
 import type { Producer } from '@xeno/queues'
-import type { WebhookReceiptRepository } from './webhook-receipt.repository.ts'
+import type {
+  AdminReceipt,
+  ReceiptStatus,
+  WebhookReceiptRepository,
+} from './webhook-receipt.repository.ts'
 
 export type WebhookSweeperDeps = {
   receipts: WebhookReceiptRepository
@@ -45,6 +49,16 @@ export function createWebhookSweeper(deps: WebhookSweeperDeps) {
       }
       if (enqueued || retried) deps.logger.info({ enqueued, retried }, 'webhook receipts swept')
       return { enqueued, retried }
+    },
+
+    /** Admin inbox: receipts of a status across tenants, newest first (what replay picks from). */
+    list(filter: { status: ReceiptStatus; limit: number; before?: Date }): Promise<AdminReceipt[]> {
+      return deps.receipts.listForAdmin(filter)
+    },
+
+    /** Admin inbox: one receipt, e.g. to follow a replay to its end. */
+    get(id: string): Promise<AdminReceipt | undefined> {
+      return deps.receipts.getForAdmin(id)
     },
 
     /** Admin replay of a failed (or stuck) receipt: back to `received`, and a fresh job. */

@@ -1,0 +1,2 @@
+// Vite bundles CSS imported from modules into the page's stylesheet.
+declare module '*.css' {}
