@@ -20,6 +20,7 @@ import { processWebhookJob } from '../../worker/src/jobs/process-webhook.job.ts'
 import { buildTestApp } from './support/app.ts'
 import { freePort } from './support/process.ts'
 import { signedHeaders } from './support/webhooks.ts'
+import { shopForTenant } from './support/readback.ts'
 
 const SECRET = 'outage-secret'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -73,13 +74,23 @@ t.test('Redis killed during a webhook burst: nothing acknowledged is lost', asyn
     logger,
   })
   const tenant = await h.tenant('outage-store')
+  // The worker reads each customer back from the shop (the body is only a signal).
+  const shop = await shopForTenant(t, {
+    db: h.db,
+    ownerQuery: h.ownerQuery,
+    tenantId: tenant.id,
+    domain: tenant.shopDomain,
+  })
+  const ids = Array.from({ length: 150 }, (_, i) =>
+    String(shop.store.createCustomer({ firstName: `C${i}`, email: `c${i}@example.com` }).id),
+  )
 
   const acked: string[] = []
   const other: number[] = []
   const send = async (i: number) => {
     const body = JSON.stringify({
-      id: 1000 + i,
-      admin_graphql_api_id: `gid://shopify/Customer/${1000 + i}`,
+      id: Number(ids[i]),
+      admin_graphql_api_id: `gid://shopify/Customer/${ids[i]}`,
       first_name: `C${i}`,
       email: `c${i}@example.com`,
       created_at: '2026-11-01T10:00:00Z',
@@ -123,6 +134,7 @@ t.test('Redis killed during a webhook burst: nothing acknowledged is lost', asyn
     db: h.db,
     receipts: createWebhookReceiptRepository(h.db),
     compliance: createComplianceRepository(h.db),
+    readback: shop.readback,
     logger,
   })
   const worker = createWorker({

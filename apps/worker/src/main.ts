@@ -12,6 +12,7 @@ import {
   onShutdownSignals,
   createComplianceRepository,
   createWebhookProcessor,
+  createShopReadback,
   createWebhookReceiptRepository,
   createWebhookSweeper,
   createBulkFinishSignal,
@@ -89,10 +90,15 @@ async function main() {
     producer,
     intervalMinutes: config.SYNC_INTERVAL_MINUTES,
   })
+  const shopAccess = createShopAccessService({
+    db,
+    cipher,
+    refresh: shopifyAdmin.refreshAccessToken,
+  })
   const sync = createSyncService({
     db,
     admin: shopifyAdmin,
-    access: createShopAccessService({ db, cipher, refresh: shopifyAdmin.refreshAccessToken }),
+    access: shopAccess,
     log: logger,
     onTenantStopped: (tenantId) => syncScheduler.remove(tenantId),
     bulkFinished: (operationId) => bulkSignal.waitFor(operationId),
@@ -104,6 +110,7 @@ async function main() {
     db,
     receipts,
     compliance: createComplianceRepository(db),
+    readback: createShopReadback({ admin: shopifyAdmin, access: shopAccess, logger }),
     logger,
     afterUninstall: async (tenantId) => {
       await syncScheduler.remove(tenantId)

@@ -56,6 +56,7 @@ export function createInstallRepository(db: Database) {
     async activate(
       tenantId: string,
       shop: {
+        shopifyShopId: string
         name: string
         ianaTimezone: string
         currency: string
@@ -69,6 +70,7 @@ export function createInstallRepository(db: Database) {
           .updateTable('tenants')
           .set({
             status: 'active',
+            shopifyShopId: shop.shopifyShopId,
             shopName: shop.name,
             ianaTimezone: shop.ianaTimezone,
             currency: shop.currency,

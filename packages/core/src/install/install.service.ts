@@ -4,6 +4,7 @@ import {
   OAUTH_TIMESTAMP_TOLERANCE_SEC,
   SHOP_QUERY,
   authorizeUrl,
+  gidToId,
   missingScopes,
   normalizeShopDomain,
   registerWebhooks,
@@ -39,6 +40,7 @@ export type InstallDeps = {
 
 type ShopResult = {
   shop: {
+    id: string
     name: string
     ianaTimezone: string
     currencyCode: string
@@ -130,6 +132,7 @@ export function createInstallService(deps: InstallDeps) {
       await deps.repo.activate(
         tenant.id,
         {
+          shopifyShopId: gidToId(details.id),
           name: details.name,
           ianaTimezone: details.ianaTimezone,
           currency: details.currencyCode,

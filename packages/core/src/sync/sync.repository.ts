@@ -288,7 +288,13 @@ export function createSyncRepository(db: Database) {
 
     async saveShopInfo(
       tenantId: string,
-      v: { shopName: string; ianaTimezone: string; currency: string; plan: string },
+      v: {
+        shopifyShopId: string
+        shopName: string
+        ianaTimezone: string
+        currency: string
+        plan: string
+      },
     ): Promise<void> {
       await T(tenantId)((trx) =>
         trx
