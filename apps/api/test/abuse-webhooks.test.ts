@@ -14,6 +14,7 @@ import {
 } from '@xeno/core'
 import { fullApp, FULL_APP_WEBHOOK_SECRET } from './support/full-app.ts'
 import { SAMPLES_DIR, signedHeaders } from './support/webhooks.ts'
+import { shopForTenant } from './support/readback.ts'
 
 const SECRET = FULL_APP_WEBHOOK_SECRET
 
@@ -199,10 +200,17 @@ t.test("one shop's destructive webhooks cannot be pointed at another shop", asyn
 
 t.test('a genuine shop/redact replayed after a reinstall deletes nothing', async (t) => {
   const { h, victim, post, tenantsLeft } = await setup(t)
+  const { readback } = await shopForTenant(t, {
+    db: h.db,
+    ownerQuery: h.ownerQuery,
+    tenantId: victim.id,
+    domain: victim.shopDomain,
+  })
   const processor = createWebhookProcessor({
     db: h.db,
     receipts: createWebhookReceiptRepository(h.db),
     compliance: createComplianceRepository(h.db),
+    readback,
     logger: createLogger({ level: 'silent' }),
   })
   const body = await sample('shop__redact.json', victim.shopDomain)

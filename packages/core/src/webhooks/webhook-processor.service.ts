@@ -20,7 +20,7 @@ import type { ReadbackKind, ShopReadback } from './shop-readback.service.ts'
 import type { ComplianceRepository, ComplianceTopic } from './compliance.repository.ts'
 import type { GqlCustomer, GqlProduct, OrderBundle } from '@xeno/shopify'
 import type { Receipt, WebhookReceiptRepository } from './webhook-receipt.repository.ts'
-import { markTenantUninstalled, tenantStatus } from './uninstall.repository.ts'
+import { liveRowExists, markTenantUninstalled, tenantStatus } from './uninstall.repository.ts'
 import { writeWithRollups } from '../analytics/analytics.service.ts'
 
 type Json = Record<string, unknown>
@@ -49,6 +49,11 @@ const SIGNAL: Record<string, { kind: ReadbackKind; idOf: (p: Json) => unknown }>
   'products/create': { kind: 'Product', idOf: (p) => p.id },
   'products/update': { kind: 'Product', idOf: (p) => p.id },
   'products/delete': { kind: 'Product', idOf: (p) => p.id },
+}
+const DELETE_TABLE: Record<string, 'orders' | 'customers' | 'products'> = {
+  'orders/delete': 'orders',
+  'customers/delete': 'customers',
+  'products/delete': 'products',
 }
 const gidOf = (kind: ReadbackKind, id: unknown) => `gid://shopify/${kind}/${String(id)}`
 
@@ -115,28 +120,26 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
         if (!current) return { status: 'skipped' }
         await upsertProducts(trx, tenantId, [productFromGraphql(current as GqlProduct)])
         return { status: 'processed' }
-      // A delete is applied only when the shop no longer has the object: a replayed delete of
-      // an object the shop still has changes nothing.
-      case 'orders/delete': {
-        if (current) return { status: 'skipped' }
+      // A delete is applied only when the shop no longer has the object (a replayed delete of an
+      // object the shop still has changes nothing) and to a row the tenant holds (an id of
+      // another shop leaves no trace).
+      case 'orders/delete':
+      case 'customers/delete':
+      case 'products/delete': {
+        const table = DELETE_TABLE[r.topic]!
         const id = gidToId(p.id as string)
-        await writeWithRollups(trx, tenantId, { orderIds: [id] }, () =>
-          markDeleted(trx, tenantId, 'orders', [id], at),
-        )
+        if (current || !(await liveRowExists(trx, tenantId, table, id)))
+          return { status: 'skipped' }
+        if (table === 'products') await markDeleted(trx, tenantId, table, [id], at)
+        else
+          await writeWithRollups(
+            trx,
+            tenantId,
+            table === 'orders' ? { orderIds: [id] } : { customerIds: [id] },
+            () => markDeleted(trx, tenantId, table, [id], at),
+          )
         return { status: 'processed' }
       }
-      case 'customers/delete': {
-        if (current) return { status: 'skipped' }
-        const id = gidToId(p.id as string)
-        await writeWithRollups(trx, tenantId, { customerIds: [id] }, () =>
-          markDeleted(trx, tenantId, 'customers', [id], at),
-        )
-        return { status: 'processed' }
-      }
-      case 'products/delete':
-        if (current) return { status: 'skipped' }
-        await markDeleted(trx, tenantId, 'products', [gidToId(p.id as string)], at)
-        return { status: 'processed' }
       case 'app/uninstalled':
         await markTenantUninstalled(trx, tenantId, at)
         return {
