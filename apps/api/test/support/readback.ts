@@ -3,7 +3,12 @@ import type { Test } from 'tap'
 import type { Database } from '@xeno/db'
 import { createLogger } from '@xeno/logger'
 import { createShopifyAdmin } from '@xeno/shopify'
-import { createFakeShopify, type FakeShopify, type ShopParams } from '@xeno/shopify-fake'
+import {
+  createFakeShopify,
+  type CreatedShop,
+  type FakeShopify,
+  type ShopParams,
+} from '@xeno/shopify-fake'
 import { createShopAccessService, createShopReadback, createTokenCipher } from '@xeno/core'
 
 /**
@@ -20,19 +25,25 @@ export async function shopForTenant(
     domain: string
     shop?: Omit<ShopParams, 'domain'>
     fake?: FakeShopify
+    /** A shop the test created already (else a new empty one). */
+    created?: CreatedShop
+    /** The token encryption key, when a worker process must read the token too. */
+    key?: Buffer
     secret?: string
   },
 ) {
   const fake = o.fake ?? (await createFakeShopify({ clock: { auto: false } }))
   if (!o.fake) t.teardown(() => fake.close())
-  const created = fake.createShop({
-    domain: o.domain,
-    seed: 3,
-    orders: 0,
-    customers: 0,
-    products: 0,
-    ...o.shop,
-  })
+  const created =
+    o.created ??
+    fake.createShop({
+      domain: o.domain,
+      seed: 3,
+      orders: 0,
+      customers: 0,
+      products: 0,
+      ...o.shop,
+    })
   const admin = createShopifyAdmin({
     clientId: 'fake-client-id',
     clientSecret: o.secret ?? 'fake-client-secret',
@@ -42,7 +53,7 @@ export async function shopForTenant(
   })
   const access = createShopAccessService({
     db: o.db,
-    cipher: createTokenCipher({ current: randomBytes(32) }),
+    cipher: createTokenCipher({ current: o.key ?? randomBytes(32) }),
     refresh: admin.refreshAccessToken,
   })
   await access.storeGrant(o.tenantId, {
