@@ -1,6 +1,7 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { InstallService } from '@xeno/core'
+import { AppError, type InstallService } from '@xeno/core'
+import { statusOf as statusOfError } from '../plugins/errors.ts'
 
 export type OAuthConfigView = {
   clientId: string
@@ -102,7 +103,26 @@ export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginCallbackZod
         },
       },
       async (request, reply) => {
-        const result = await deps.install.callback(request.query, request.id)
+        let result
+        try {
+          result = await deps.install.callback(request.query, request.id)
+        } catch (err) {
+          // The callback is a page in the merchant's browser: answer a page there, saying what
+          // to do (other clients get the JSON envelope from the error handler).
+          if (err instanceof AppError && request.headers.accept?.includes('text/html')) {
+            const shop = typeof request.query.shop === 'string' ? request.query.shop : ''
+            const again = shop
+              ? ` <a href="/api/shopify/install?shop=${encodeURIComponent(shop)}">Start the install again</a>.`
+              : ' Start the install again from your Shopify admin.'
+            return reply
+              .code(statusOfError(err))
+              .type('text/html; charset=utf-8')
+              .send(
+                `<!doctype html><meta charset="utf-8"><title>Xeno was not installed</title><h1>Xeno was not installed</h1><p>${escapeHtml(err.message)}.${again}</p>`,
+              )
+          }
+          throw err
+        }
         return reply.redirect(`/api/shopify/installed?shop=${encodeURIComponent(result.shop)}`, 302)
       },
     )

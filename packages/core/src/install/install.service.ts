@@ -3,6 +3,8 @@ import type { Logger } from '@xeno/logger'
 import {
   OAUTH_TIMESTAMP_TOLERANCE_SEC,
   SHOP_QUERY,
+  ShopifyAuthError,
+  ShopifyTransientError,
   authorizeUrl,
   gidToId,
   missingScopes,
@@ -12,7 +14,12 @@ import {
   type ShopClient,
   type TokenGrant,
 } from '@xeno/shopify'
-import { ForbiddenError, UnauthorizedError, ValidationError } from '../errors.ts'
+import {
+  ExternalServiceError,
+  ForbiddenError,
+  UnauthorizedError,
+  ValidationError,
+} from '../errors.ts'
 import type { InstallRepository } from './install.repository.ts'
 
 export type InstallConfig = {
@@ -117,7 +124,23 @@ export function createInstallService(deps: InstallDeps) {
           'INVALID_OAUTH_STATE',
         )
 
-      const grant = await deps.exchangeCode(shop, query.code!)
+      let grant: TokenGrant
+      try {
+        grant = await deps.exchangeCode(shop, query.code!)
+      } catch (err) {
+        // The state was single-use and is spent: the merchant must start over either way.
+        if (err instanceof ShopifyAuthError)
+          throw new ValidationError(
+            'Shopify refused the authorization code (expired, already used or issued to another app); start the install again',
+            [{ field: 'query.code', message: 'rejected by Shopify' }],
+          )
+        if (err instanceof ShopifyTransientError)
+          throw new ExternalServiceError(
+            'shopify',
+            'Shopify did not complete the token exchange; start the install again in a minute',
+          )
+        throw err
+      }
       const missing = missingScopes(cfg.scopes, grant.scope)
       if (missing.length)
         throw new ForbiddenError(
