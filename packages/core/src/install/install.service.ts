@@ -17,6 +17,7 @@ import {
 import {
   ExternalServiceError,
   ForbiddenError,
+  RateLimitedError,
   UnauthorizedError,
   ValidationError,
 } from '../errors.ts'
@@ -31,6 +32,8 @@ export type InstallConfig = {
   appUrl: string
   /** How long an issued state may be used (default 10 minutes). */
   stateTtlMs?: number
+  /** Most unexpired states at once; past it installs get 429 (default 10,000). */
+  maxLiveStates?: number
 }
 
 export type InstallDeps = {
@@ -74,6 +77,11 @@ export function createInstallService(deps: InstallDeps) {
         throw new ValidationError('shop must be a *.myshopify.com domain', [
           { field: 'query.shop', message: 'must look like your-store.myshopify.com' },
         ])
+      // Anonymous requests create these rows: past the cap, new installs wait until the
+      // maintenance sweep (or expiry) frees room, instead of growing the table without bound.
+      const cap = cfg.maxLiveStates ?? 10_000
+      if ((await deps.repo.liveStates(now(), cap)) >= cap)
+        throw new RateLimitedError(60, 'too many installs in progress; retry in a minute')
       const state = randomBytes(32).toString('hex')
       await deps.repo.saveState(
         hashState(state),
@@ -90,6 +98,11 @@ export function createInstallService(deps: InstallDeps) {
           state,
         }),
       }
+    },
+
+    /** Deletes expired states (the maintenance queue's sweep). */
+    async sweepStates(): Promise<number> {
+      return deps.repo.deleteExpiredStates(now(), 60 * 60_000)
     },
 
     /** Completes the install; returns the tenant it created or reactivated. */
