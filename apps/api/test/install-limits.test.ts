@@ -2,17 +2,14 @@
 // limited per address and per shop, live OAuth states are capped (429 with Retry-After past the
 // cap), expired states are swept by the worker's maintenance job (not by each request), and
 // expires_at is indexed for both.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createLogger } from '@xeno/logger'
 import { createInstallRepository, createInstallService } from '@xeno/core'
 import type { Database } from '@xeno/db'
 import { buildTestApp } from './support/app.ts'
 import { sweepOAuthStatesJob } from '../../worker/src/jobs/sweep-oauth-states.job.ts'
 
-async function setup(
-  t: Parameters<Parameters<typeof t.test>[1]>[0],
-  o: { perIp?: number; perShop?: number; maxLiveStates?: number },
-) {
+async function setup(t: Test, o: { perIp?: number; perShop?: number; maxLiveStates?: number }) {
   let repo!: ReturnType<typeof createInstallRepository>
   const h = await buildTestApp(t, {
     deps: ({ db }: { db: Database }) => {

@@ -37,7 +37,7 @@ async function setup(t: Test) {
           queries.push(/query (\w+)/.exec(query)?.[1] ?? '?')
           return c.request(query, variables, signal)
         },
-      } as typeof c
+      }
     },
   }
   const processor = createWebhookProcessor({
