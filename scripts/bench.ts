@@ -90,6 +90,7 @@ type AdmissionOut = {
   webhooks?: { p99Ms?: number }
 }
 type DashboardOut = { medianMs?: number; jsGzipKb?: number; runsMs?: number[]; met?: boolean }
+type ProcessingOut = { ratio: number; bodyPerSecond?: number; readbackPerSecond?: number }
 type StreamOut = { medianMbPerSec?: number; fileSizeMb?: number; medianPeakRssMb?: number }
 
 /** A number rounded for the table, or '?' when the benchmark did not print it. */
@@ -110,6 +111,21 @@ export const BENCHES: Bench[] = [
       }
     },
     limitMin: { full: 15, quick: 5 },
+  },
+  {
+    name: 'webhook-processing',
+    full: ['--rounds', '3', '--orders', '300', '--concurrency', '8'],
+    quick: ['--rounds', '1', '--orders', '40', '--concurrency', '8'],
+    target:
+      'none (the cost of reading each delivery back from the shop vs applying its body; informational)',
+    summarise: (json) => {
+      const j = json as ProcessingOut
+      return {
+        result: `ratio ${n(j.ratio)}; read-back ${n(j.readbackPerSecond, 1)} vs body ${n(j.bodyPerSecond, 1)} order deliveries/s`,
+        pass: null,
+      }
+    },
+    limitMin: { full: 20, quick: 5 },
   },
   {
     name: 'backfill',

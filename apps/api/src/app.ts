@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { PassThrough } from 'node:stream'
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -54,6 +55,8 @@ export type AppDeps = {
   health: HealthService
   /** Largest JSON body accepted by default (routes may lower or raise it). */
   bodyLimit?: number
+  /** A request body not fully received this long after its headers is cut with 408 (15 s). */
+  bodyTimeoutMs?: number
   /**
    * Identity and tenancy (admins, tenants, users, API keys, sessions; plugins/auth.ts). Without
    * it every route that is not public answers 401 and the identity routes are absent.
@@ -158,6 +161,33 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const sweep = setInterval(() => app.server.closeIdleConnections(), 100)
     sweep.unref()
     app.server.once('close', () => clearInterval(sweep))
+  })
+  // Node's own requestTimeout is only checked every 30 s and Fastify turns it off; this cuts a
+  // trickling body on time. Only requests that carry a body get a timer, and it stops when the
+  // body ended or the response went out.
+  const bodyTimeoutMs = deps.bodyTimeoutMs ?? 15_000
+  app.addHook('preParsing', async (request, reply, payload) => {
+    const h = request.headers
+    if (!h['transfer-encoding'] && (h['content-length'] ?? '0') === '0') return payload
+    // The parser reads a pass-through, so the cut fails only the parse: destroying the request
+    // itself would drop the socket before the 408 is written.
+    const body = new PassThrough()
+    payload.pipe(body)
+    const timer = setTimeout(() => {
+      payload.unpipe(body)
+      void reply.header('connection', 'close')
+      body.destroy(
+        Object.assign(new Error(`the request body did not arrive within ${bodyTimeoutMs} ms`), {
+          statusCode: 408,
+          code: 'XENO_BODY_TIMEOUT',
+        }),
+      )
+    }, bodyTimeoutMs)
+    const clear = () => clearTimeout(timer)
+    payload.once('end', clear)
+    payload.once('close', clear)
+    reply.raw.once('finish', clear)
+    return body
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

@@ -190,6 +190,7 @@ async function main() {
   const app = await buildApp({
     logger,
     health,
+    bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
     auth,
     webhooks,
     analytics,

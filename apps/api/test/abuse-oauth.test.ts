@@ -189,6 +189,24 @@ t.test(
     t.equal(expired.json().error.code, 'INVALID_OAUTH_STATE')
     t.equal(exchanges, 2, 'still only the two accepted installs exchanged codes')
 
+    // A code Shopify rejects (expired, used, or never issued): a 4xx page saying what to do in a
+    // browser, the envelope naming the field elsewhere; never a 500.
+    const qBad = await authorize()
+    const page = await h.app.inject({
+      method: 'GET',
+      url: `/api/shopify/callback?${new URLSearchParams(resigned(qBad, { code: 'not-a-real-code', timestamp: at(0) })).toString()}`,
+      headers: { 'user-agent': BROWSER_UA, accept: 'text/html,application/xhtml+xml' },
+    })
+    t.equal(page.statusCode, 400, 'a rejected code is a 400')
+    t.match(page.headers['content-type'], /^text\/html/)
+    t.match(page.body, /Shopify refused the authorization code/)
+    t.match(page.body, /href="\/api\/shopify\/install\?shop=oauth-abuse\.myshopify\.com"/)
+    const qBad2 = await authorize()
+    const json = await callback(resigned(qBad2, { code: 'not-a-real-code', timestamp: at(0) }))
+    t.equal(json.statusCode, 400)
+    t.match(json.json().error, { code: 'VALIDATION_ERROR', fields: [{ field: 'query.code' }] })
+    t.equal(exchanges, 4, 'both codes went to Shopify')
+
     const tenants = await h.ownerQuery<{ shop_domain: string; status: string }>(
       'SELECT shop_domain, status FROM tenants ORDER BY shop_domain',
     )

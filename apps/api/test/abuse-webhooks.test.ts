@@ -14,6 +14,7 @@ import {
 } from '@xeno/core'
 import { fullApp, FULL_APP_WEBHOOK_SECRET } from './support/full-app.ts'
 import { SAMPLES_DIR, signedHeaders } from './support/webhooks.ts'
+import { shopForTenant } from './support/readback.ts'
 
 const SECRET = FULL_APP_WEBHOOK_SECRET
 
@@ -199,13 +200,25 @@ t.test("one shop's destructive webhooks cannot be pointed at another shop", asyn
 
 t.test('a genuine shop/redact replayed after a reinstall deletes nothing', async (t) => {
   const { h, victim, post, tenantsLeft } = await setup(t)
+  const { readback, created } = await shopForTenant(t, {
+    db: h.db,
+    ownerQuery: h.ownerQuery,
+    tenantId: victim.id,
+    domain: victim.shopDomain,
+  })
   const processor = createWebhookProcessor({
     db: h.db,
     receipts: createWebhookReceiptRepository(h.db),
     compliance: createComplianceRepository(h.db),
+    readback,
     logger: createLogger({ level: 'silent' }),
   })
-  const body = await sample('shop__redact.json', victim.shopDomain)
+  // The shop's own body: its domain and its Shopify shop id.
+  const body = Buffer.from(
+    (await sample('shop__redact.json', victim.shopDomain))
+      .toString()
+      .replace('"shop_id": 954889', `"shop_id": ${created.shopId}`),
+  )
   const deliver = async () => {
     const res = await post(
       'shop/redact',

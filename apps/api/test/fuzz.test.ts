@@ -11,7 +11,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import { z } from 'zod'
 import type { RouteOptions } from 'fastify'
-import { webhookHmac } from '@xeno/shopify'
+import { WEBHOOK_TOPICS, webhookHmac } from '@xeno/shopify'
 import { fullApp, FULL_APP_WEBHOOK_SECRET } from './support/full-app.ts'
 
 // 10,000 cases took 136 s on this 2-core machine at a load average of 7 (most of it in Postgres);
@@ -519,62 +519,153 @@ t.test(`fuzz every route (seed ${SEED}, ${RUNS} cases)`, async (t) => {
     if (!problems.has(key)) problems.set(key, detail)
   }
 
-  const started = Date.now()
-  const result = await fc.check(
-    fc.asyncProperty(anyRequest, async (req) => {
-      const routeKey = `${req.route.method} ${req.route.url}`
-      let res
-      try {
-        res = await h.app.inject({
-          method: req.route.method as 'GET',
-          url: req.url,
-          headers: req.headers,
-          ...(req.payload === undefined ? {} : { payload: req.payload }),
-        })
-      } catch (err) {
-        record(`${routeKey} inject threw`, `${(err as Error).message} url=${req.url.slice(0, 200)}`)
-        return true
-      }
-      const perRoute = statuses.get(routeKey) ?? new Map<number, number>()
-      perRoute.set(res.statusCode, (perRoute.get(res.statusCode) ?? 0) + 1)
-      statuses.set(routeKey, perRoute)
-      const sample = () =>
-        `cred=${req.cred} url=${req.url.slice(0, 300)} ct=${req.headers['content-type'] ?? ''} body=${(req.payload ?? '').slice(0, 300)} → ${res.statusCode} ${res.body.slice(0, 300)}`
-      if (res.statusCode >= 500) {
-        record(`${routeKey} ${res.statusCode}`, sample())
-        return true
-      }
-      if (res.statusCode >= 400) {
-        let code: unknown
-        let message: unknown
-        try {
-          const parsed = res.json<{ error?: { code?: unknown; message?: unknown } }>()
-          code = parsed.error?.code
-          message = parsed.error?.message
-        } catch {
-          // not JSON: reported below
-        }
-        if (
-          (typeof code !== 'string' || typeof message !== 'string') &&
-          !FOREIGN_ERROR_SHAPE.test(req.route.url)
-        )
-          record(`${routeKey} ${res.statusCode} without the error envelope`, sample())
-        if (STACK.test(res.body)) record(`${routeKey} ${res.statusCode} stack trace`, sample())
-        if (SQL.test(res.body)) record(`${routeKey} ${res.statusCode} SQL text`, sample())
-      }
-      // Keep sessions alive for the rest of the run.
-      if (req.route.url === '/api/admin/logout' && req.cred === 'admin' && res.statusCode === 200)
-        creds.admin = (await h.admin()).headers
-      if (
-        req.route.url === '/api/tenant/logout' &&
-        req.cred === 'owner-session' &&
-        res.statusCode === 200
-      )
-        creds['owner-session'] = await h.session(owner)
+  const send = async (req: Req): Promise<boolean> => {
+    const routeKey = `${req.route.method} ${req.route.url}`
+    let res
+    try {
+      res = await h.app.inject({
+        method: req.route.method as 'GET',
+        url: req.url,
+        headers: req.headers,
+        ...(req.payload === undefined ? {} : { payload: req.payload }),
+      })
+    } catch (err) {
+      record(`${routeKey} inject threw`, `${(err as Error).message} url=${req.url.slice(0, 200)}`)
       return true
-    }),
-    { seed: SEED, numRuns: RUNS, endOnFailure: true },
-  )
+    }
+    const perRoute = statuses.get(routeKey) ?? new Map<number, number>()
+    perRoute.set(res.statusCode, (perRoute.get(res.statusCode) ?? 0) + 1)
+    statuses.set(routeKey, perRoute)
+    const sample = () =>
+      `cred=${req.cred} url=${req.url.slice(0, 300)} ct=${req.headers['content-type'] ?? ''} body=${(req.payload ?? '').slice(0, 300)} → ${res.statusCode} ${res.body.slice(0, 300)}`
+    if (res.statusCode >= 500) {
+      record(`${routeKey} ${res.statusCode}`, sample())
+      return true
+    }
+    if (res.statusCode >= 400) {
+      let code: unknown
+      let message: unknown
+      try {
+        const parsed = res.json<{ error?: { code?: unknown; message?: unknown } }>()
+        code = parsed.error?.code
+        message = parsed.error?.message
+      } catch {
+        // not JSON: reported below
+      }
+      if (
+        (typeof code !== 'string' || typeof message !== 'string') &&
+        !FOREIGN_ERROR_SHAPE.test(req.route.url)
+      )
+        record(`${routeKey} ${res.statusCode} without the error envelope`, sample())
+      if (STACK.test(res.body)) record(`${routeKey} ${res.statusCode} stack trace`, sample())
+      if (SQL.test(res.body)) record(`${routeKey} ${res.statusCode} SQL text`, sample())
+    }
+    // Keep sessions alive for the rest of the run.
+    if (req.route.url === '/api/admin/logout' && req.cred === 'admin' && res.statusCode === 200)
+      creds.admin = (await h.admin()).headers
+    if (
+      req.route.url === '/api/tenant/logout' &&
+      req.cred === 'owner-session' &&
+      res.statusCode === 200
+    )
+      creds['owner-session'] = await h.session(owner)
+    return true
+  }
+
+  const started = Date.now()
+  const result = await fc.check(fc.asyncProperty(anyRequest, send), {
+    seed: SEED,
+    numRuns: RUNS,
+    endOnFailure: true,
+  })
+
+  // Then deterministically, on every route of ours and every position (each path parameter,
+  // each query key, each body key and a key itself), and on the webhook intake for every topic
+  // with a valid signature: NUL, lone surrogates and deep nesting, which Postgres text and
+  // jsonb cannot hold or parse. Random cases may miss a position; these do not.
+  const NASTY = ['a\u0000b', '\ud800', 'x\udfffy\ud800']
+  const DEEP = '['.repeat(100_000)
+  const sweepStarted = Date.now()
+  let swept = 0
+  const known: Record<string, string> = {
+    id: tenant.id,
+    userId: viewer.id,
+    keyId: spareKey.id,
+    resource: 'orders',
+    event: 'create',
+    requestId: '00000000-0000-4000-8000-000000000000',
+    receiptId: '00000000-0000-4000-8000-000000000000',
+  }
+  const sweep = async (route: RouteInfo, cred: string, url: string, payload?: string) => {
+    swept++
+    const headers: Record<string, string> = { ...creds[cred], origin: 'http://127.0.0.1:3000' }
+    if (payload !== undefined) headers['content-type'] = 'application/json'
+    await send({ route, cred, url, headers, ...(payload === undefined ? {} : { payload }) })
+  }
+  for (const route of own) {
+    if (route.url.startsWith('/api/webhooks/')) continue
+    const fill = (override?: [string, string]) =>
+      route.params.reduce(
+        (u, p) =>
+          u.replace(`:${p}`, override?.[0] === p ? override[1] : encodeSegment(known[p] ?? 'x')),
+        route.url,
+      )
+    const hasBody = route.method !== 'GET' && route.method !== 'DELETE'
+    const queryKeys = [...Object.keys(route.querySchema?.properties ?? {}), 'x']
+    const bodyKeys = [...Object.keys(route.bodySchema?.properties ?? {}), 'x']
+    const [validBody] = fc.sample(fromSchema(route.bodySchema), { seed: SEED, numRuns: 1 })
+    const base =
+      validBody && typeof validBody === 'object' && !Array.isArray(validBody)
+        ? (validBody as Record<string, unknown>)
+        : {}
+    // Credentials that get past authentication (the random cases cover the others).
+    for (const cred of ['admin', 'owner-basic', 'api-key']) {
+      for (const v of NASTY) {
+        for (const p of route.params) await sweep(route, cred, fill([p, encodeSegment(v)]))
+        for (const k of queryKeys) await sweep(route, cred, `${fill()}?${k}=${encodeSegment(v)}`)
+        if (!hasBody) continue
+        for (const k of bodyKeys)
+          await sweep(route, cred, fill(), JSON.stringify({ ...base, [k]: v }))
+        await sweep(route, cred, fill(), JSON.stringify({ ...base, [v]: 1 }))
+        // One level down (an event's properties, a list of events).
+        await sweep(route, cred, fill(), JSON.stringify({ ...base, properties: { [v]: v } }))
+        await sweep(route, cred, fill(), JSON.stringify({ events: [{ ...base, session_id: v }] }))
+      }
+      if (hasBody) {
+        await sweep(route, cred, fill(), DEEP)
+        await sweep(route, cred, fill(), `{"${bodyKeys[0]}":${DEEP}`)
+      }
+      await sweep(route, cred, `${fill()}?${queryKeys[0]}=${'%5B'.repeat(10_000)}`)
+    }
+  }
+  const intake = own.find((r) => r.url.startsWith('/api/webhooks/'))!
+  for (const topic of WEBHOOK_TOPICS) {
+    const bodies = [
+      ...NASTY.map((v) => JSON.stringify({ id: v, shop_domain: v, name: v })),
+      ...NASTY.map((v) => JSON.stringify({ id: 1, updated_at: v, line_items: [{ title: v }] })),
+      ...NASTY.map((v) => JSON.stringify({ [v]: 1 })),
+      DEEP,
+      `{"id":1,"line_items":${DEEP}`,
+    ]
+    for (const body of bodies) {
+      swept++
+      await send({
+        route: intake,
+        cred: 'none',
+        url: `/api/webhooks/${topic}`,
+        headers: {
+          'content-type': 'application/json',
+          'x-shopify-topic': topic,
+          'x-shopify-shop-domain': tenant.shopDomain,
+          'x-shopify-webhook-id': `sweep-${swept}`,
+          'x-shopify-api-version': '2026-10',
+          'x-shopify-hmac-sha256': webhookHmac(body, FULL_APP_WEBHOOK_SECRET),
+        },
+        payload: body,
+      })
+    }
+  }
+  t.comment(`${swept} sweep cases in ${((Date.now() - sweepStarted) / 1000).toFixed(1)} s`)
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
   t.comment(`${result.numRuns} cases in ${seconds} s (seed ${SEED})`)
   for (const [route, counts] of [...statuses].sort())

@@ -145,10 +145,13 @@ t.test('OAuth install against the fake Shopify over real HTTP', async (t) => {
     currency: string
     shop_name: string
     granted_scopes: string[]
+    shopify_shop_id: string
   }>(
-    `SELECT id, status, iana_timezone, currency, shop_name, granted_scopes FROM tenants WHERE shop_domain = 'install-test.myshopify.com'`,
+    `SELECT id, status, iana_timezone, currency, shop_name, granted_scopes, shopify_shop_id FROM tenants WHERE shop_domain = 'install-test.myshopify.com'`,
   )
   t.match(tenant, {
+    // The shop id its compliance and app/uninstalled webhooks must name.
+    shopify_shop_id: String(shop.shopId),
     status: 'active',
     iana_timezone: 'Asia/Kolkata',
     currency: 'INR',

@@ -48,18 +48,35 @@ const post = (
 t.test('official samples are accepted, stored once and enqueued with the receipt id', async (t) => {
   const { h, samples, tenant, queue } = await setup(t)
   await new Promise((r) => setTimeout(r, 100))
+  // The published destructive samples name a placeholder shop ("{shop}.myshopify.com", or no
+  // myshopify_domain): they do not prove they are the header shop's own, so they are refused.
+  const destructive = new Set([
+    'app/uninstalled',
+    'shop/redact',
+    'customers/redact',
+    'customers/data_request',
+  ])
+  let refused = 0
   for (const d of samples.deliveries) {
     const res = await post(h, d.topic, d.body, d.headers)
+    if (destructive.has(d.topic)) {
+      refused++
+      t.equal(res.statusCode, 400, `${d.file} refused`)
+      t.match(res.json().error.fields[0].field, /^body\.(shop_domain|myshopify_domain)$/)
+      continue
+    }
     t.equal(res.statusCode, 200, `${d.file} accepted`)
     t.same(res.json(), { data: { status: 'accepted' } })
   }
+  t.equal(refused, 4)
+  const stored = samples.deliveries.length - refused
   const rows = await h.ownerQuery<{
     id: string
     topic: string
     webhook_id: string
     status: string
   }>('SELECT id, topic, webhook_id, status FROM webhook_receipts WHERE tenant_id = $1', [tenant.id])
-  t.equal(rows.length, samples.deliveries.length, 'one receipt per delivery')
+  t.equal(rows.length, stored, 'one receipt per accepted delivery')
   for (const r of rows) {
     const job = await queue.getJob(r.id)
     t.ok(job, `job for receipt ${r.topic}`)
@@ -78,8 +95,8 @@ t.test('official samples are accepted, stored once and enqueued with the receipt
   t.equal(again.statusCode, 200)
   t.same(again.json(), { data: { status: 'duplicate' } })
   const count = await h.ownerQuery<{ n: number }>('SELECT count(*)::int AS n FROM webhook_receipts')
-  t.equal(count[0]?.n, samples.deliveries.length)
-  t.equal(await queue.count(), samples.deliveries.length)
+  t.equal(count[0]?.n, stored)
+  t.equal(await queue.count(), stored)
 })
 
 t.test('forged, missing or body-altered signatures get 401 and store nothing', async (t) => {

@@ -12,8 +12,10 @@ import {
   onShutdownSignals,
   createComplianceRepository,
   createWebhookProcessor,
+  createShopReadback,
   createWebhookReceiptRepository,
   createWebhookSweeper,
+  createInstallRepository,
   createBulkFinishSignal,
   removeQueuedTenantJobs,
   retryForever,
@@ -23,6 +25,7 @@ import { processWebhookJob } from './jobs/process-webhook.job.ts'
 import { syncResourceJob } from './jobs/sync-resource.job.ts'
 import { syncTenantJob } from './jobs/sync-tenant.job.ts'
 import { sweepWebhookReceiptsJob } from './jobs/sweep-webhook-receipts.job.ts'
+import { sweepOAuthStatesJob } from './jobs/sweep-oauth-states.job.ts'
 import { createWorker } from './worker.ts'
 import { createWorkerMetrics, startMetricsServer } from './metrics.ts'
 import { loadWorkerConfig, parseWorkerArgs } from './config.ts'
@@ -89,10 +92,15 @@ async function main() {
     producer,
     intervalMinutes: config.SYNC_INTERVAL_MINUTES,
   })
+  const shopAccess = createShopAccessService({
+    db,
+    cipher,
+    refresh: shopifyAdmin.refreshAccessToken,
+  })
   const sync = createSyncService({
     db,
     admin: shopifyAdmin,
-    access: createShopAccessService({ db, cipher, refresh: shopifyAdmin.refreshAccessToken }),
+    access: shopAccess,
     log: logger,
     onTenantStopped: (tenantId) => syncScheduler.remove(tenantId),
     bulkFinished: (operationId) => bulkSignal.waitFor(operationId),
@@ -104,6 +112,7 @@ async function main() {
     db,
     receipts,
     compliance: createComplianceRepository(db),
+    readback: createShopReadback({ admin: shopifyAdmin, access: shopAccess, logger }),
     logger,
     afterUninstall: async (tenantId) => {
       await syncScheduler.remove(tenantId)
@@ -116,6 +125,7 @@ async function main() {
     onBulkFinished: (_tenantId, gid) => bulkSignal.notify(gid, pool),
   })
   const webhookSweeper = createWebhookSweeper({ receipts, producer, logger })
+  const installRepo = createInstallRepository(db)
 
   // The producer connection fails fast (no offline queue): a Queue first used before it is ready
   // fails (the sweeper's schedule was lost that way on a fresh start). Workers need Redis anyway.
@@ -136,6 +146,10 @@ async function main() {
       'sync-tenant': syncTenantJob({ scheduler: syncScheduler }),
       'process-webhook': processWebhookJob({ processor: webhookProcessor }),
       'sweep-webhook-receipts': sweepWebhookReceiptsJob({ sweeper: webhookSweeper }),
+      'sweep-oauth-states': sweepOAuthStatesJob({
+        // An hour past expiry: a late callback still finds its state (and says it expired).
+        sweep: () => installRepo.deleteExpiredStates(new Date(), 60 * 60_000),
+      }),
     },
   })
   worker.start()
@@ -171,6 +185,16 @@ async function main() {
       )
       .catch((err: Error) =>
         logger.warn({ err: { message: err.message } }, 'cannot schedule the sweeper'),
+      )
+    await producer
+      .queue('maintenance')
+      .upsertJobScheduler(
+        'sweep-oauth-states',
+        { every: 5 * 60_000 },
+        { name: 'sweep-oauth-states', data: {} },
+      )
+      .catch((err: Error) =>
+        logger.warn({ err: { message: err.message } }, 'cannot schedule the OAuth state sweep'),
       )
   }
   await assertSchedules()

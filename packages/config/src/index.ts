@@ -125,6 +125,9 @@ export const httpEnv = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   APP_URL: urlWithProtocol(['http:', 'https:']).default('http://127.0.0.1:3000'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  // A body that has not fully arrived by then is cut with 408: a client trickling bytes would
+  // otherwise hold a connection (and its parser's buffer) for as long as it likes.
+  REQUEST_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
 })
 
 /** 32 bytes, base64 or hex. */

@@ -98,6 +98,8 @@ export type {
 } from './webhooks/webhook-intake.service.ts'
 export { createWebhookProcessor, RetryLaterError } from './webhooks/webhook-processor.service.ts'
 export type { WebhookProcessor } from './webhooks/webhook-processor.service.ts'
+export { createShopReadback } from './webhooks/shop-readback.service.ts'
+export type { ShopReadback } from './webhooks/shop-readback.service.ts'
 export { createWebhookSweeper } from './webhooks/webhook-sweeper.service.ts'
 export type { WebhookSweeper } from './webhooks/webhook-sweeper.service.ts'
 export { createComplianceRepository } from './webhooks/compliance.repository.ts'

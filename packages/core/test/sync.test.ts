@@ -74,6 +74,15 @@ t.test(
       t.equal(out.status, 'done', `${r} synced`)
     }
     t.same(await s.check(), [], 'after backfill')
+    const [tenantRow] = await s.tdb.ownerQuery<{ shopify_shop_id: string }>(
+      'SELECT shopify_shop_id FROM tenants WHERE id = $1',
+      [s.tenantId],
+    )
+    t.equal(
+      tenantRow?.shopify_shop_id,
+      String(s.shop.shopId),
+      'the shop sync records the Shopify shop id',
+    )
     const cps = await s.sync.checkpoints(s.tenantId)
     t.ok(cps.find((c) => c.resource === 'orders')?.cursorUpdatedAt, 'orders checkpoint set')
 

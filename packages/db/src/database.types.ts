@@ -336,6 +336,7 @@ export interface Tenants {
   installedAt: Timestamp | null;
   plan: string | null;
   shopDomain: string;
+  shopifyShopId: Int8 | null;
   shopName: string | null;
   status: Generated<string>;
   uninstalledAt: Timestamp | null;

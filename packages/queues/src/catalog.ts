@@ -56,6 +56,13 @@ export const JOBS = {
     attempts: 1,
     backoff: { type: 'fixed', delay: 1_000 },
   },
+  // Expired OAuth install states, deleted in the background rather than on each install.
+  'sweep-oauth-states': {
+    queue: QUEUES.maintenance,
+    payload: z.object({}),
+    attempts: 1,
+    backoff: { type: 'fixed', delay: 1_000 },
+  },
 } as const
 
 export type JobName = keyof typeof JOBS

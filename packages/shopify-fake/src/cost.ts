@@ -37,6 +37,18 @@ function intArg(field: FieldNode, name: string, vars: Vars): number | null {
   return null
 }
 
+function listArgLength(field: FieldNode, name: string, vars: Vars): number | null {
+  const arg = field.arguments?.find((a) => a.name.value === name)
+  if (!arg) return null
+  const v: ValueNode = arg.value
+  if (v.kind === Kind.LIST) return v.values.length
+  if (v.kind === Kind.VARIABLE) {
+    const x = vars[v.name.value]
+    return Array.isArray(x) ? x.length : null
+  }
+  return null
+}
+
 function fieldsOf(t: GraphQLNamedType) {
   return isObjectType(t) || isInterfaceType(t) ? t.getFields() : {}
 }
@@ -101,7 +113,8 @@ function fieldCost(w: Walk, parent: GraphQLNamedType, f: FieldNode, data: Data):
     return c
   }
   if (!w.actual && (isUnionType(t) || isInterfaceType(t) || isObjectType(t))) {
-    const n = intArg(f, 'first', w.vars) ?? 1
+    // A list sized by its input (`nodes(ids: […])`) costs one node per id requested.
+    const n = intArg(f, 'first', w.vars) ?? listArgLength(f, 'ids', w.vars) ?? 1
     return Math.max(1, n) * (1 + selectionCost(w, t, f.selectionSet, undefined))
   }
   return 1 + selectionCost(w, t, f.selectionSet, value)

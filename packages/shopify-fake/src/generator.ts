@@ -72,7 +72,8 @@ export function resolveSpec(params: ShopParams, now: number): GenSpec {
   if (!(from < to)) throw new Error('from must be before to')
   const plan = params.plan ?? 'shopify'
   const handle = domain.replace('.myshopify.com', '')
-  const rng = createRng(seed, 'shop')
+  // Shop ids are unique across Shopify: two shops of one seed must still differ.
+  const rng = createRng(seed, `shop:${domain}`)
   return {
     seed,
     customers: params.customers ?? 200,

@@ -469,7 +469,16 @@ export const resolvers: ResolverMap = {
       return count(ctx.data.products.filter((p) => p !== null && s.test(p)).length, a.limit)
     },
     node: (_s, a, ctx) => nodeById(ctx, a.id as string),
-    nodes: (_s, a, ctx) => (a.ids as string[]).map((id) => nodeById(ctx, id)),
+    nodes: (_s, a, ctx) => {
+      const ids = a.ids as string[]
+      // Shopify's input-array limit (FACTS §2.2): 250 ids at most.
+      if (ids.length > 250)
+        throw new GraphQLError(
+          `The input array size of ${ids.length} is greater than the maximum allowed of 250.`,
+          { extensions: { code: 'MAX_INPUT_SIZE_EXCEEDED' } },
+        )
+      return ids.map((id) => nodeById(ctx, id))
+    },
     bulkOperation: (_s, a, ctx) => {
       const g = parseGid(a.id as string)
       const b =

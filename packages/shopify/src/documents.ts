@@ -71,6 +71,30 @@ export const ORDER_LINE_ITEMS = `query XenoOrderLineItems($id: ID!, $after: Stri
   }
 }`
 
+/**
+ * The objects a batch of webhook deliveries names, read back from the shop the delivery claims
+ * to come from (one query per resource kind, so each node costs only its own fields). An id of
+ * another shop comes back as null.
+ */
+export const ORDER_NODES = `query XenoOrderNodes($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    __typename
+    ... on Order {
+      ${ORDER_FIELDS}
+      lineItems(first: ${LINE_ITEMS_PER_ORDER}) {
+        nodes { ${LINE_ITEM_FIELDS} }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}`
+export const CUSTOMER_NODES = `query XenoCustomerNodes($ids: [ID!]!) {
+  nodes(ids: $ids) { __typename ... on Customer { ${CUSTOMER_FIELDS} } }
+}`
+export const PRODUCT_NODES = `query XenoProductNodes($ids: [ID!]!) {
+  nodes(ids: $ids) { __typename ... on Product { ${PRODUCT_FIELDS} } }
+}`
+
 /** Bulk query bodies (no `first:`; line items become child lines with __parentId). */
 export const BULK_QUERIES = {
   customers: `{ customers { edges { node { ${CUSTOMER_FIELDS} } } } }`,
@@ -127,6 +151,9 @@ export const ALL_DOCUMENTS: Record<string, string> = {
   PRODUCTS_PAGE,
   ORDERS_PAGE,
   ORDER_LINE_ITEMS,
+  ORDER_NODES,
+  CUSTOMER_NODES,
+  PRODUCT_NODES,
   BULK_RUN,
   BULK_STATUS,
   BULK_CANCEL,

@@ -38,6 +38,7 @@ export * from './normalise.ts'
 /** Webhook HMAC (base64 HMAC-SHA256 of the raw body) and topics. */
 export { webhookHmac, verifyWebhookHmac } from './webhooks/hmac.ts'
 export * from './webhooks/topics.ts'
+export * from './webhooks/payloads.ts'
 /** REST JSON parsing that keeps 64-bit ids exact. */
 export { parseShopifyJson } from './json.ts'
 /** OAuth: authorize URL, callback HMAC, code exchange, scope check; the admin-origin fetch. */

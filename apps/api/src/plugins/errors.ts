@@ -27,7 +27,7 @@ const STATUS: [new (...a: never[]) => AppError, number][] = [
   [ExternalServiceError, 503],
 ]
 
-function statusOf(err: AppError): number {
+export function statusOf(err: AppError): number {
   for (const [kind, status] of STATUS) if (err instanceof kind) return status
   return 400
 }
@@ -108,7 +108,9 @@ export function registerErrorHandling(app: FastifyInstance) {
               ? 'INVALID_JSON'
               : status === 429
                 ? 'RATE_LIMITED'
-                : 'BAD_REQUEST'
+                : err.code === 'XENO_BODY_TIMEOUT'
+                  ? 'REQUEST_TIMEOUT'
+                  : 'BAD_REQUEST'
       const message =
         code === 'INVALID_JSON'
           ? 'body is not valid JSON'

@@ -73,7 +73,8 @@ stopped), rows and pages synced (paged syncs), bulk progress (the running bulk o
 last one with \`running: false\`: \`root_object_count\` of \`expected_count\` roots as \`percent\`,
 \`object_count\` also counting line items; \`percent\` is null when Shopify gave no exact count),
 last success, \`lag_seconds\` (now minus the newest synced \`updated_at\`), time spent waiting on
-Shopify's throttle, the last error, and the next scheduled run.`,
+Shopify's throttle, the last error, the next scheduled run, and a \`warning\` (on \`shop\`: its time
+zone is unknown to this server, so analytics use UTC).`,
           params,
           response: {
             200: z.object({
@@ -100,6 +101,7 @@ Shopify's throttle, the last error, and the next scheduled run.`,
                   last_error: z.string().nullable(),
                   last_error_at: z.string().nullable(),
                   next_run_at: z.string().nullable(),
+                  warning: z.string().nullable(),
                 }),
               ),
             }),
@@ -133,6 +135,7 @@ Shopify's throttle, the last error, and the next scheduled run.`,
             last_error: r.lastError,
             last_error_at: iso(r.lastErrorAt),
             next_run_at: iso(r.nextRunAt),
+            warning: r.warning,
           })),
         }
       },

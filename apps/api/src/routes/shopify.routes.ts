@@ -1,6 +1,10 @@
-import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod'
+import fastifyRateLimit from '@fastify/rate-limit'
+import type { FastifyRequest } from 'fastify'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { InstallService } from '@xeno/core'
+import { AppError, RateLimitedError, type InstallService } from '@xeno/core'
+import { normalizeShopDomain } from '@xeno/shopify'
+import { statusOf as statusOfError } from '../plugins/errors.ts'
 
 export type OAuthConfigView = {
   clientId: string
@@ -12,7 +16,14 @@ export type OAuthConfigView = {
   adminOrigin: string | null
 }
 
-export type ShopifyRoutesDeps = { install: InstallService; oauthConfig: OAuthConfigView }
+type Limit = { max: number; windowMs: number }
+
+export type ShopifyRoutesDeps = {
+  install: InstallService
+  oauthConfig: OAuthConfigView
+  /** GET /api/shopify/install per client address and per shop (defaults 30 and 10 a minute). */
+  installLimits?: { perIp?: Limit; perShop?: Limit }
+}
 
 /** Checks a misconfigured app fails, in the words an operator can act on. */
 export function oauthConfigChecks(
@@ -69,8 +80,40 @@ export function oauthConfigChecks(
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
 
 /** Shopify install (OAuth) routes and the admin's view of the effective OAuth configuration. */
-export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginCallbackZod {
-  return (app, _opts, done) => {
+export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    // Anonymous: every install request stores a state. Limited per address (a flood from one
+    // client) and per shop (states piling up for one shop from many addresses); the limiter is
+    // the auth plugin's when registered (one store for the app).
+    if (!app.hasDecorator('createRateLimit'))
+      await app.register(fastifyRateLimit, { global: false })
+    const limiter = (name: string, limit: Limit, key: (r: FastifyRequest) => string) => {
+      const check = app.createRateLimit({
+        max: limit.max,
+        timeWindow: limit.windowMs,
+        keyGenerator: (r) => `${name}:${key(r)}`,
+      })
+      return async (request: FastifyRequest) => {
+        const r = await check(request)
+        if (!r.isAllowed && r.isExceeded)
+          throw new RateLimitedError(Math.max(1, r.ttlInSeconds), 'too many install requests')
+      }
+    }
+    const shopKey = (r: FastifyRequest) => {
+      const raw = (r.query as { shop?: unknown }).shop
+      return typeof raw === 'string' ? (normalizeShopDomain(raw) ?? raw.toLowerCase()) : ''
+    }
+    const installPerIp = limiter(
+      'install:ip',
+      deps.installLimits?.perIp ?? { max: 30, windowMs: 60_000 },
+      (r) => r.ip,
+    )
+    const installPerShop = limiter(
+      'install:shop',
+      deps.installLimits?.perShop ?? { max: 10, windowMs: 60_000 },
+      shopKey,
+    )
+
     app.get(
       '/api/shopify/install',
       {
@@ -79,11 +122,13 @@ export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginCallbackZod
           tags: ['shopify'],
           summary: 'Start installing Xeno on a shop',
           description:
-            "Redirects (302) to Shopify's authorize page with a single-use state bound to the shop.",
+            "Redirects (302) to Shopify's authorize page with a single-use state bound to the shop. Rate limited per client address and per shop, and refused while too many installs are in progress (429 with Retry-After).",
           querystring: z.object({ shop: z.string().min(1).max(255) }).passthrough(),
         },
       },
       async (request, reply) => {
+        await installPerIp(request)
+        await installPerShop(request)
         const { redirectTo } = await deps.install.begin(request.query.shop)
         return reply.redirect(redirectTo, 302)
       },
@@ -102,7 +147,26 @@ export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginCallbackZod
         },
       },
       async (request, reply) => {
-        const result = await deps.install.callback(request.query, request.id)
+        let result
+        try {
+          result = await deps.install.callback(request.query, request.id)
+        } catch (err) {
+          // The callback is a page in the merchant's browser: answer a page there, saying what
+          // to do (other clients get the JSON envelope from the error handler).
+          if (err instanceof AppError && request.headers.accept?.includes('text/html')) {
+            const shop = typeof request.query.shop === 'string' ? request.query.shop : ''
+            const again = shop
+              ? ` <a href="/api/shopify/install?shop=${encodeURIComponent(shop)}">Start the install again</a>.`
+              : ' Start the install again from your Shopify admin.'
+            return reply
+              .code(statusOfError(err))
+              .type('text/html; charset=utf-8')
+              .send(
+                `<!doctype html><meta charset="utf-8"><title>Xeno was not installed</title><h1>Xeno was not installed</h1><p>${escapeHtml(err.message)}.${again}</p>`,
+              )
+          }
+          throw err
+        }
         return reply.redirect(`/api/shopify/installed?shop=${encodeURIComponent(result.shop)}`, 302)
       },
     )
@@ -170,6 +234,5 @@ export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginCallbackZod
         }
       },
     )
-    done()
   }
 }

@@ -21,7 +21,7 @@ export type WebhookRoutesDeps = {
 const header = (v: string | string[] | undefined): string | undefined =>
   Array.isArray(v) ? v[0] : v
 
-const INTAKE_DESCRIPTION: string = `Topics: ${WEBHOOK_TOPICS.join(', ')}. Verified by X-Shopify-Hmac-Sha256 over the raw body (401 when missing or wrong); stored once per X-Shopify-Webhook-Id in the inbox and processed asynchronously. 200 means stored (or an unknown shop, ignored); 503 means retry later.`
+const INTAKE_DESCRIPTION: string = `Topics: ${WEBHOOK_TOPICS.join(', ')}. Verified by X-Shopify-Hmac-Sha256 over the raw body (401 when missing or wrong); stored once per X-Shopify-Webhook-Id in the inbox and processed asynchronously. 200 means stored (or an unknown shop, ignored); 400 when the topic header disagrees with the path, the body is not JSON, or an app/uninstalled or compliance body does not have its topic's shape or does not name X-Shopify-Shop-Domain by domain and Shopify shop id (the field named); 503 means retry later. Data-topic bodies are only a signal: the worker stores what the header shop's Admin API returns for the ids they name.`
 
 const ack = z.object({ data: z.object({ status: z.enum(['accepted', 'duplicate', 'ignored']) }) })
 

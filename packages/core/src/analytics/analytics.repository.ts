@@ -80,17 +80,41 @@ export async function allowLongStatements(trx: Tx, ms: number): Promise<void> {
   await sql`SELECT set_config('work_mem', '64MB', true)`.execute(trx)
 }
 
-/** The shop's zone and currency, or undefined for an unknown (or other) tenant. */
+/** A zone Node's ICU knows (todayIn formats dates in it). */
+function intlKnows(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The shop's zone and currency, or undefined for an unknown (or other) tenant. A zone that
+ * Postgres or Node does not know is replaced by UTC (`storedZone` keeps the shop's own), so
+ * analytics answer in UTC instead of failing.
+ */
 export async function findShop(
   trx: Tx,
   tenantId: string,
-): Promise<{ zone: string; currency: string } | undefined> {
+): Promise<{ zone: string; currency: string; storedZone: string } | undefined> {
   const row = await trx
     .selectFrom('tenants')
-    .select(['ianaTimezone', 'currency'])
+    .select([
+      'ianaTimezone',
+      'currency',
+      sql<boolean>`app_known_time_zone(iana_timezone)`.as('known'),
+    ])
     .where('id', '=', tenantId)
     .executeTakeFirst()
-  return row ? { zone: row.ianaTimezone, currency: row.currency } : undefined
+  if (!row) return undefined
+  const usable = row.known && intlKnows(row.ianaTimezone)
+  return {
+    zone: usable ? row.ianaTimezone : 'UTC',
+    currency: row.currency,
+    storedZone: row.ianaTimezone,
+  }
 }
 
 /** The zone the tenant's rollups were built in, if they were. */

@@ -12,6 +12,33 @@ export const MAX_PROPERTIES_BYTES = 16 * 1024
 /** How far in the future occurred_at may be (client clock skew). */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000
 
+// Postgres text and jsonb cannot hold U+0000, and jsonb refuses a lone surrogate's \u escape
+// (and text would store it as U+FFFD, silently changing the key): refused up front, naming the
+// field, instead of failing the INSERT.
+const STORABLE = 'must not contain NUL characters or unpaired surrogates'
+const storable = (s: string): boolean => !s.includes('\u0000') && s.isWellFormed()
+const storableText = (max: number) => z.string().min(1).max(max).refine(storable, STORABLE)
+
+/** Where in a JSON value the first string Postgres cannot store is (keys and values). */
+function unstorablePath(value: unknown, path: (string | number)[]): (string | number)[] | null {
+  if (typeof value === 'string') return storable(value) ? null : path
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const p = unstorablePath(v, [...path, i])
+      if (p) return p
+    }
+    return null
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (!storable(k)) return [...path, k]
+      const p = unstorablePath(v, [...path, k])
+      if (p) return p
+    }
+  }
+  return null
+}
+
 /** One custom event as clients send it (snake_case JSON). */
 export const customEventInput = z.object({
   event_type: z
@@ -21,9 +48,15 @@ export const customEventInput = z.object({
   customer_id: z
     .union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]{0,18}$/)])
     .nullish(),
-  session_id: z.string().min(1).max(128).nullish(),
-  properties: z.record(z.string(), z.unknown()).optional(),
-  idempotency_key: z.string().min(1).max(255).nullish(),
+  session_id: storableText(128).nullish(),
+  properties: z
+    .record(z.string(), z.unknown())
+    .superRefine((v, ctx) => {
+      const at = unstorablePath(v, [])
+      if (at) ctx.addIssue({ code: 'custom', path: at, message: STORABLE })
+    })
+    .optional(),
+  idempotency_key: storableText(255).nullish(),
 })
 export type CustomEventInput = z.infer<typeof customEventInput>
 

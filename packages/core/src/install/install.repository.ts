@@ -6,11 +6,26 @@ export function createInstallRepository(db: Database) {
   return {
     async saveState(stateHash: Buffer, shopDomain: string, expiresAt: Date): Promise<void> {
       await db.insertInto('oauthStates').values({ stateHash, shopDomain, expiresAt }).execute()
-      // Keep the table small: drop states that can no longer be used.
-      await db
+    },
+
+    /** Live (unexpired) states, counted up to `cap` (an index range scan on expires_at). */
+    async liveStates(now: Date, cap: number): Promise<number> {
+      // Live states are invisible to this role (row-level security): a narrow definer counts them.
+      void now
+      const row = await sql<{ n: number }>`SELECT app_live_oauth_states(${cap}) AS n`.execute(db)
+      return row.rows[0]?.n ?? 0
+    },
+
+    /**
+     * Deletes states that can no longer be used (the maintenance queue's sweep, not each
+     * install request); `graceMs` keeps just-expired ones a while for the logs of a late callback.
+     */
+    async deleteExpiredStates(now: Date, graceMs = 0): Promise<number> {
+      const res = await db
         .deleteFrom('oauthStates')
-        .where('expiresAt', '<', sql<Date>`now() - interval '1 day'`)
-        .execute()
+        .where('expiresAt', '<', new Date(now.getTime() - graceMs))
+        .executeTakeFirst()
+      return Number(res.numDeletedRows)
     },
 
     /** Uses a state once, for the shop it was issued for: false when unknown, used, expired or another shop's. */
@@ -56,6 +71,7 @@ export function createInstallRepository(db: Database) {
     async activate(
       tenantId: string,
       shop: {
+        shopifyShopId: string
         name: string
         ianaTimezone: string
         currency: string
@@ -69,6 +85,7 @@ export function createInstallRepository(db: Database) {
           .updateTable('tenants')
           .set({
             status: 'active',
+            shopifyShopId: shop.shopifyShopId,
             shopName: shop.name,
             ianaTimezone: shop.ianaTimezone,
             currency: shop.currency,

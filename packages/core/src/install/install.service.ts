@@ -3,7 +3,10 @@ import type { Logger } from '@xeno/logger'
 import {
   OAUTH_TIMESTAMP_TOLERANCE_SEC,
   SHOP_QUERY,
+  ShopifyAuthError,
+  ShopifyTransientError,
   authorizeUrl,
+  gidToId,
   missingScopes,
   normalizeShopDomain,
   registerWebhooks,
@@ -11,7 +14,13 @@ import {
   type ShopClient,
   type TokenGrant,
 } from '@xeno/shopify'
-import { ForbiddenError, UnauthorizedError, ValidationError } from '../errors.ts'
+import {
+  ExternalServiceError,
+  ForbiddenError,
+  RateLimitedError,
+  UnauthorizedError,
+  ValidationError,
+} from '../errors.ts'
 import type { InstallRepository } from './install.repository.ts'
 
 export type InstallConfig = {
@@ -23,6 +32,8 @@ export type InstallConfig = {
   appUrl: string
   /** How long an issued state may be used (default 10 minutes). */
   stateTtlMs?: number
+  /** Most unexpired states at once; past it installs get 429 (default 10,000). */
+  maxLiveStates?: number
 }
 
 export type InstallDeps = {
@@ -39,6 +50,7 @@ export type InstallDeps = {
 
 type ShopResult = {
   shop: {
+    id: string
     name: string
     ianaTimezone: string
     currencyCode: string
@@ -65,6 +77,11 @@ export function createInstallService(deps: InstallDeps) {
         throw new ValidationError('shop must be a *.myshopify.com domain', [
           { field: 'query.shop', message: 'must look like your-store.myshopify.com' },
         ])
+      // Anonymous requests create these rows: past the cap, new installs wait until the
+      // maintenance sweep (or expiry) frees room, instead of growing the table without bound.
+      const cap = cfg.maxLiveStates ?? 10_000
+      if ((await deps.repo.liveStates(now(), cap)) >= cap)
+        throw new RateLimitedError(60, 'too many installs in progress; retry in a minute')
       const state = randomBytes(32).toString('hex')
       await deps.repo.saveState(
         hashState(state),
@@ -81,6 +98,11 @@ export function createInstallService(deps: InstallDeps) {
           state,
         }),
       }
+    },
+
+    /** Deletes expired states (the maintenance queue's sweep). */
+    async sweepStates(): Promise<number> {
+      return deps.repo.deleteExpiredStates(now(), 60 * 60_000)
     },
 
     /** Completes the install; returns the tenant it created or reactivated. */
@@ -115,7 +137,23 @@ export function createInstallService(deps: InstallDeps) {
           'INVALID_OAUTH_STATE',
         )
 
-      const grant = await deps.exchangeCode(shop, query.code!)
+      let grant: TokenGrant
+      try {
+        grant = await deps.exchangeCode(shop, query.code!)
+      } catch (err) {
+        // The state was single-use and is spent: the merchant must start over either way.
+        if (err instanceof ShopifyAuthError)
+          throw new ValidationError(
+            'Shopify refused the authorization code (expired, already used or issued to another app); start the install again',
+            [{ field: 'query.code', message: 'rejected by Shopify' }],
+          )
+        if (err instanceof ShopifyTransientError)
+          throw new ExternalServiceError(
+            'shopify',
+            'Shopify did not complete the token exchange; start the install again in a minute',
+          )
+        throw err
+      }
       const missing = missingScopes(cfg.scopes, grant.scope)
       if (missing.length)
         throw new ForbiddenError(
@@ -130,6 +168,7 @@ export function createInstallService(deps: InstallDeps) {
       await deps.repo.activate(
         tenant.id,
         {
+          shopifyShopId: gidToId(details.id),
           name: details.name,
           ianaTimezone: details.ianaTimezone,
           currency: details.currencyCode,

@@ -239,24 +239,9 @@ export async function markDeleted(
   const res =
     await sql`UPDATE ${sql.table(DELETABLE[resource])} SET deleted_at = ${at}, synced_at = now()
     WHERE tenant_id = ${tenantId} AND id = ANY(${ids}::bigint[]) AND deleted_at IS NULL`.execute(db)
-  // A delete can overtake its create (webhooks are unordered): leave a tombstone, so the late
-  // create — produced before the deletion — is refused by the upsert guard like any stale write.
-  await sql`INSERT INTO ${sql.table(DELETABLE[resource])} AS t
-      (tenant_id, id, ${TOMBSTONE_COLUMNS[resource]}, created_at, updated_at, deleted_at)
-    SELECT ${tenantId}::uuid, u.id, ${TOMBSTONE_VALUES[resource]}, ${at}, ${at}, ${at}
-    FROM unnest(${ids}::bigint[]) AS u(id)
-    ON CONFLICT (tenant_id, id) DO NOTHING`.execute(db)
+  // No tombstone for an id the tenant has no row of: the webhook processor applies a delete only
+  // after the shop's Admin API said the object is gone, and a create or update delivered late
+  // reads it back as gone too, so nothing resurrects it; and a row for an id the shop never had
+  // (a replayed delete of another shop) would be a change to this tenant made by a foreign body.
   return Number(res.numAffectedRows ?? 0)
 }
-
-// Placeholders for the NOT NULL columns of a tombstone (a row known only as deleted).
-const TOMBSTONE_COLUMNS = {
-  customers: sql.raw('tags'),
-  products: sql.raw('title'),
-  orders: sql.raw('name, currency, total_price, processed_at'),
-} as const
-const TOMBSTONE_VALUES = {
-  customers: sql.raw(`'{}'::text[]`),
-  products: sql.raw(`''`),
-  orders: sql.raw(`'', '', 0, now()`),
-} as const

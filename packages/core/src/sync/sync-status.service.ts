@@ -28,6 +28,18 @@ export type ResourceStatus = {
   lastError: string | null
   lastErrorAt: Date | null
   nextRunAt: Date | null
+  /** Something the operator should know (the shop's time zone unknown here), or null. */
+  warning: string | null
+}
+
+/** True when Node's ICU can format dates in the zone. */
+function intlKnows(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
 }
 
 function bulkStatus(cp: Checkpoint): NonNullable<ResourceStatus['bulk']> {
@@ -77,10 +89,15 @@ export function createIngestService(deps: {
 
     async status(tenantId: string): Promise<ResourceStatus[]> {
       await requireTenant(tenantId)
-      const [cps, next] = await Promise.all([
+      const [cps, next, zone] = await Promise.all([
         repo.checkpoints(tenantId),
         deps.scheduler.next(tenantId).catch(() => ({ incremental: null, reconcile: null })),
+        repo.shopZone(tenantId),
       ])
+      const zoneWarning =
+        zone && !(zone.known && intlKnows(zone.zone))
+          ? `the shop's time zone ${JSON.stringify(zone.zone)} is unknown to this server's time zone database; analytics are computed in UTC`
+          : null
       const nextRun =
         [next.incremental, next.reconcile]
           .filter((d): d is Date => d !== null)
@@ -102,6 +119,7 @@ export function createIngestService(deps: {
           lastError: cp?.lastError ?? null,
           lastErrorAt: cp?.lastErrorAt ?? null,
           nextRunAt: nextRun,
+          warning: resource === 'shop' ? zoneWarning : null,
         }
       })
     },

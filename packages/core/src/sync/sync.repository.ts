@@ -123,6 +123,18 @@ export function createSyncRepository(db: Database) {
       })
     },
 
+    /** The shop's stored zone and whether Postgres knows it (analytics fall back to UTC). */
+    async shopZone(tenantId: string): Promise<{ zone: string; known: boolean } | undefined> {
+      return T(tenantId)(async (trx) => {
+        const row = await trx
+          .selectFrom('tenants')
+          .select(['ianaTimezone', sql<boolean>`app_known_time_zone(iana_timezone)`.as('known')])
+          .where('id', '=', tenantId)
+          .executeTakeFirst()
+        return row ? { zone: row.ianaTimezone, known: row.known } : undefined
+      })
+    },
+
     async checkpoints(tenantId: string): Promise<Checkpoint[]> {
       return T(tenantId)(
         async (trx) =>
@@ -288,7 +300,13 @@ export function createSyncRepository(db: Database) {
 
     async saveShopInfo(
       tenantId: string,
-      v: { shopName: string; ianaTimezone: string; currency: string; plan: string },
+      v: {
+        shopifyShopId: string
+        shopName: string
+        ianaTimezone: string
+        currency: string
+        plan: string
+      },
     ): Promise<void> {
       await T(tenantId)((trx) =>
         trx

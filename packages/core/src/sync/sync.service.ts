@@ -218,6 +218,7 @@ export function createSyncService(deps: SyncServiceDeps) {
   ): Promise<SyncOutcome> {
     const { shop } = await client.request<{ shop: GqlShop }>(SHOP_QUERY)
     await repo.saveShopInfo(tenantId, {
+      shopifyShopId: gidToId(shop.id),
       shopName: shop.name,
       ianaTimezone: shop.ianaTimezone,
       currency: shop.currencyCode,

@@ -65,13 +65,23 @@ export function createTenantRepository(db: Database) {
     /** Resolves a shop domain before any tenant is known (login, lookup). */
     async findTenantByShopDomain(
       shopDomain: string,
-    ): Promise<{ id: string; status: string } | undefined> {
+    ): Promise<{ id: string; status: string; shopifyShopId: string | null } | undefined> {
       // A shop domain is public: the app signs the lookup so a bare role cannot make it.
       const { rows } = await sql<{ id: string; status: string }>`
         SELECT id, status FROM app_tenant_by_shop(${shopDomain}, ${signContext(db, `shop:${shopDomain}`)})`.execute(
         db,
       )
-      return rows[0]
+      const found = rows[0]
+      if (!found) return undefined
+      // The Shopify shop id (what webhook bodies must name), read as that tenant.
+      const shop = await withTenant(db, found.id, (trx) =>
+        trx
+          .selectFrom('tenants')
+          .select('shopifyShopId')
+          .where('id', '=', found.id)
+          .executeTakeFirst(),
+      )
+      return { ...found, shopifyShopId: shop?.shopifyShopId ?? null }
     },
 
     /** Stores a manual Admin API token (already encrypted) and marks the tenant active. */

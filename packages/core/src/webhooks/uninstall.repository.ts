@@ -7,10 +7,15 @@ export async function markTenantUninstalled(trx: Tx, tenantId: string, at: Date)
   await sql`DELETE FROM shopify_credentials WHERE tenant_id = ${tenantId}`.execute(trx)
 }
 
-/** True when the order is stored (a refund webhook may overtake its order's). */
-export async function orderExists(trx: Tx, tenantId: string, orderId: string): Promise<boolean> {
-  const { rows } =
-    await sql`SELECT 1 FROM orders WHERE tenant_id = ${tenantId} AND id = ${orderId}`.execute(trx)
+/** True when the tenant holds a live (not deleted) row of this id: a webhook delete has work. */
+export async function liveRowExists(
+  trx: Tx,
+  tenantId: string,
+  table: 'orders' | 'customers' | 'products',
+  id: string,
+): Promise<boolean> {
+  const { rows } = await sql`SELECT 1 FROM ${sql.table(table)}
+    WHERE tenant_id = ${tenantId} AND id = ${id} AND deleted_at IS NULL`.execute(trx)
   return rows.length > 0
 }
 

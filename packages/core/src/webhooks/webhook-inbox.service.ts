@@ -26,10 +26,13 @@ type Waiting = {
   reject: (err: unknown) => void
 }
 
-/** A Postgres data exception (class 22): one row is at fault, not the database. */
+/**
+ * A fault of one row, not of the database: a data exception (class 22), or a body nested so deep
+ * that Postgres' JSON parser runs out of stack (54001, statement_too_complex's stack depth).
+ */
 export const isDataError = (err: unknown): boolean => {
   const code = (err as { code?: unknown }).code
-  return typeof code === 'string' && code.startsWith('22')
+  return typeof code === 'string' && (code.startsWith('22') || code === '54001')
 }
 
 /**

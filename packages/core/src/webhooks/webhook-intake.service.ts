@@ -1,5 +1,12 @@
 import type { Logger } from '@xeno/logger'
-import { isWebhookTopic, normalizeShopDomain, verifyWebhookHmac } from '@xeno/shopify'
+import {
+  checkWebhookPayload,
+  isWebhookTopic,
+  normalizeShopDomain,
+  parseShopifyJson,
+  verifyWebhookHmac,
+  type WebhookTopic,
+} from '@xeno/shopify'
 import type { Producer } from '@xeno/queues'
 import { ExternalServiceError, UnauthorizedError, ValidationError } from '../errors.ts'
 import { createWebhookInbox, isDataError, type WebhookInbox } from './webhook-inbox.service.ts'
@@ -30,7 +37,9 @@ export type WebhookIntakeDeps = {
   inbox?: WebhookInbox
   /** The app's client secret, then any previous one still accepted during rotation. */
   secrets: readonly string[]
-  findTenantByShop: (shopDomain: string) => Promise<{ id: string; status: string } | undefined>
+  findTenantByShop: (
+    shopDomain: string,
+  ) => Promise<{ id: string; status: string; shopifyShopId?: string | null } | undefined>
   logger: Logger
   /** How long a shop → tenant answer is reused (default 30 s; unknown shops 5 s). */
   tenantCacheMs?: number
@@ -38,41 +47,50 @@ export type WebhookIntakeDeps = {
 
 const REQUIRED = ['hmac', 'topic', 'shopDomain', 'webhookId'] as const
 
-// Shopify's HMAC covers the body only: the topic, shop and webhook id headers are not signed. A
-// captured compliance body could be re-sent under another topic (a customers/redact body on
-// shop/redact) or another shop's header; for the destructive compliance topics the signed body
-// must therefore agree with the headers; so must app/uninstalled (it destroys the credentials),
-// whose body names the shop in myshopify_domain. Other topics are not parsed here (Postgres
-// does it).
-const COMPLIANCE_SHAPE: Record<string, { needs: string[]; forbids: string[] }> = {
-  'app/uninstalled': { needs: [], forbids: [] },
-  'shop/redact': {
-    needs: [],
-    forbids: ['customer', 'orders_to_redact', 'orders_requested', 'data_request'],
-  },
-  'customers/redact': { needs: ['customer'], forbids: ['data_request', 'orders_requested'] },
-  'customers/data_request': { needs: ['customer', 'data_request'], forbids: ['orders_to_redact'] },
+type Tenant = { id: string; shopifyShopId?: string | null }
+
+// Shopify's HMAC covers the body only: the topic, shop and webhook id headers are not signed, so
+// a captured body of one shop can be re-sent with any installed shop's headers. The topics that
+// destroy (app/uninstalled, shop/redact, customers/redact) or export (customers/data_request)
+// act on what the body names, so their body must prove it is the header shop's own: it must
+// have its topic's shape and name that shop by domain *and* by Shopify shop id. These bodies are
+// small and rare, so they are checked here and refused with a 400 before anything is stored.
+// Data topics are not parsed on this hot path: their body is only a signal, and the worker
+// stores what the header shop's own Admin API returns for its ids (shop-readback.service.ts).
+const OWNERSHIP: Partial<Record<WebhookTopic, { domain: string; shopId: string }>> = {
+  'app/uninstalled': { domain: 'myshopify_domain', shopId: 'id' },
+  'shop/redact': { domain: 'shop_domain', shopId: 'shop_id' },
+  'customers/redact': { domain: 'shop_domain', shopId: 'shop_id' },
+  'customers/data_request': { domain: 'shop_domain', shopId: 'shop_id' },
 }
 
-/** Why a signed compliance body contradicts its headers, or null when it does not. */
-function complianceMismatch(topic: string, body: Buffer, shop: string | null): string | null {
-  const shape = COMPLIANCE_SHAPE[topic]
-  if (!shape) return null
-  let p: unknown
+/** Why a destructive topic's body is not the header shop's own, or null when it is. */
+function ownershipProblem(
+  topic: WebhookTopic,
+  body: Buffer,
+  shop: string | null,
+  tenant: Tenant | undefined,
+): { field: string; message: string } | null {
+  const keys = OWNERSHIP[topic]
+  if (!keys) return null
+  let parsed: unknown
   try {
-    p = JSON.parse(body.toString('utf8'))
+    parsed = parseShopifyJson(body.toString('utf8'))
   } catch {
-    return 'body is not valid JSON'
+    return { field: 'body', message: 'invalid JSON' }
   }
-  if (typeof p !== 'object' || p === null || Array.isArray(p)) return 'body is not an object'
-  const o = p as Record<string, unknown>
-  for (const k of shape.needs) if (!(k in o)) return `${k} missing for ${topic}`
-  for (const k of shape.forbids) if (k in o) return `${k} is not part of ${topic}`
-  // Documentation samples carry a "{shop}" placeholder; a real delivery names a real shop.
-  const key = topic === 'app/uninstalled' ? 'myshopify_domain' : 'shop_domain'
-  const value = o[key]
-  const named = typeof value === 'string' ? normalizeShopDomain(value) : null
-  if (named && named !== shop) return `${key} of the body is not X-Shopify-Shop-Domain`
+  const check = checkWebhookPayload(topic, parsed)
+  if (!check.ok) return { field: check.field, message: check.message }
+  const o = check.payload as Record<string, unknown>
+  const named =
+    typeof o[keys.domain] === 'string' ? normalizeShopDomain(o[keys.domain] as string) : null
+  if (!named || named !== shop)
+    return { field: `body.${keys.domain}`, message: 'must name X-Shopify-Shop-Domain' }
+  // Unknown shops are acknowledged and dropped below; the shop id of a known one must match.
+  // A tenant whose shop id is not stored yet (installed before it was recorded; the next shop
+  // sync records it) is held to the domain alone.
+  if (tenant?.shopifyShopId && String(o[keys.shopId]) !== tenant.shopifyShopId)
+    return { field: `body.${keys.shopId}`, message: "is not the shop's Shopify id" }
   return null
 }
 
@@ -90,8 +108,8 @@ export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
   const ttl = deps.tenantCacheMs ?? 30_000
   // Shopify sends bursts per shop; the tenant of a shop changes only at install/uninstall, and
   // a stale answer only means a receipt lands for a tenant that is just being uninstalled.
-  const tenants = new Map<string, { value: { id: string } | undefined; until: number }>()
-  async function tenantOf(shop: string): Promise<{ id: string } | undefined> {
+  const tenants = new Map<string, { value: Tenant | undefined; until: number }>()
+  async function tenantOf(shop: string): Promise<Tenant | undefined> {
     const hit = tenants.get(shop)
     if (hit && hit.until > Date.now()) return hit.value
     let value
@@ -135,12 +153,13 @@ export function createWebhookIntakeService(deps: WebhookIntakeDeps) {
           { field: 'topic', message: 'unsupported' },
         ])
       const shop = normalizeShopDomain(headers.shopDomain ?? '')
-      const mismatch = complianceMismatch(pathTopic, body, shop)
-      if (mismatch)
-        throw new ValidationError(`webhook body does not match its headers: ${mismatch}`, [
-          { field: 'body', message: mismatch },
-        ])
       const tenant = shop ? await tenantOf(shop) : undefined
+      const problem = ownershipProblem(pathTopic, body, shop, tenant)
+      if (problem)
+        throw new ValidationError(
+          `webhook body is not a ${pathTopic} of X-Shopify-Shop-Domain: ${problem.field} ${problem.message}`,
+          [problem],
+        )
       if (!tenant) {
         deps.logger.warn(
           { shop: headers.shopDomain, topic: pathTopic, webhookId: headers.webhookId },

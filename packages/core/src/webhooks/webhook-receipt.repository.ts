@@ -169,6 +169,30 @@ export function createWebhookReceiptRepository(db: Database) {
     },
 
     /** Loads a receipt and locks it for the rest of trx (one processor at a time). */
+    /** The receipt as it is now, without a lock (read before slow work outside a transaction). */
+    async peek(tenantId: string, id: string): Promise<Receipt | undefined> {
+      return withTenant(
+        db,
+        tenantId,
+        (trx) =>
+          trx
+            .selectFrom('webhookReceipts')
+            .select([
+              'tenantId',
+              'id',
+              'webhookId',
+              'topic',
+              'triggeredAt',
+              'status',
+              'attempts',
+              sql<string>`payload::text`.as('payloadText'),
+            ])
+            .where('tenantId', '=', tenantId)
+            .where('id', '=', id)
+            .executeTakeFirst() as Promise<Receipt | undefined>,
+      )
+    },
+
     async lockForProcessing(trx: Tx, tenantId: string, id: string): Promise<Receipt | undefined> {
       return trx
         .selectFrom('webhookReceipts')

@@ -67,3 +67,38 @@ t.test('parseShopifyJson keeps ids exact', async (t) => {
     },
   )
 })
+
+t.test('only the canonical base64 of the 32-byte digest is accepted', async (t) => {
+  // A body whose signature has a "+" or "/" (where the URL-safe alphabet differs).
+  let n = 1
+  while (!/[+/]/.test(webhookHmac(`{"id":${n}}`, 's'))) n++
+  const body = Buffer.from(`{"id":${n}}`)
+  const sig = webhookHmac(body, 's')
+  t.ok(verifyWebhookHmac(body, sig, ['s']), 'canonical')
+  const digest = Buffer.from(sig, 'base64')
+  const variants: [string, string][] = [
+    ['without padding', sig.replace(/=$/, '')],
+    ['URL-safe alphabet', digest.toString('base64url') + '='],
+    ['with whitespace', ` ${sig}`],
+    ['with a newline inside', `${sig.slice(0, 10)}\n${sig.slice(10)}`],
+    ['trailing junk after padding', `${sig}AA==`],
+    // The last character before "=" carries two padding bits; set one and the bytes stay equal.
+    [
+      'non-zero padding bits',
+      sig.slice(0, 42) +
+        'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'[
+          'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.indexOf(sig[42]!) + 1
+        ]! +
+        '=',
+    ],
+  ]
+  for (const [name, header] of variants) {
+    t.not(header, sig, `${name} differs from the canonical header`)
+    t.notOk(verifyWebhookHmac(body, header, ['s']), name)
+  }
+  // Node's lenient decoder takes some of them as the same bytes: the check must not.
+  t.ok(
+    variants.some(([, h]) => Buffer.from(h, 'base64').equals(digest)),
+    'the variants decode leniently to the same digest',
+  )
+})
