@@ -2,7 +2,14 @@
 // and shuts down gracefully on SIGTERM/SIGINT.
 import { ConfigError, tenantContextKey, tokenKeys } from '@xeno/config'
 import { createLogger } from '@xeno/logger'
-import { createDb, migrateToLatest, pingDb, rlsBypassReason } from '@xeno/db'
+import {
+  createDb,
+  latestMigrationName,
+  migrateToLatest,
+  pingDb,
+  rlsBypassReason,
+  schemaStatus,
+} from '@xeno/db'
 import { createProducer, createRedis, pingRedis, queuePrefix } from '@xeno/queues'
 import {
   createApiKeyService,
@@ -66,9 +73,12 @@ async function main() {
     connection: opsRedis,
     prefix: queuePrefix(config.QUEUE_PREFIX),
   })
+  // Readiness waits for the schema this build ships: with AUTO_MIGRATE, for our own migration.
+  const latestMigration = await latestMigrationName()
   const health = createHealthService({
     pingDb: () => pingDb(db),
     pingRedis: () => pingRedis(redis),
+    schemaCurrent: async () => (await schemaStatus(db, latestMigration)).current,
   })
 
   // Identity and tenancy (issue 4).

@@ -25,6 +25,7 @@ export const workerProcessEnv = z.object({
   METRICS_TOKEN: opsEnv.shape.METRICS_TOKEN,
   WORKER_METRICS_PORT: opsEnv.shape.WORKER_METRICS_PORT,
   WORKER_METRICS_HOST: opsEnv.shape.WORKER_METRICS_HOST,
+  WORKER_HEARTBEAT_FILE: opsEnv.shape.WORKER_HEARTBEAT_FILE,
   SHUTDOWN_GRACE_MS: httpEnv.shape.SHUTDOWN_GRACE_MS,
 })
 export type WorkerConfig = z.output<typeof workerProcessEnv>

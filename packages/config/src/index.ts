@@ -138,6 +138,8 @@ export const opsEnv = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   // Interface the worker's metrics listener binds.
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // A file the worker touches every few seconds while it runs (the image's HEALTHCHECK reads it).
+  WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
 })
 
 /** Worker process knobs. */

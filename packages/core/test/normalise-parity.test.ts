@@ -25,9 +25,10 @@ import {
 import { createFakeShopify } from '@xeno/shopify-fake'
 
 const sample = (name: string) =>
-  parseShopifyJson(
-    readFileSync(`${WEBHOOK_SAMPLES_DIR}${name}.json`, 'utf8'),
-  ) as Record<string, unknown>
+  parseShopifyJson(readFileSync(`${WEBHOOK_SAMPLES_DIR}${name}.json`, 'utf8')) as Record<
+    string,
+    unknown
+  >
 
 t.test(
   "Shopify's sample payloads normalise with exact ids, UTC times and decimal money",

@@ -15,5 +15,12 @@ export {
 } from './create-db.ts'
 export type { Database, Tx, CreateDbOptions, RawClient } from './create-db.ts'
 /** Migration runner used by the CLI and by AUTO_MIGRATE. */
-export { migrateToLatest, rollback, makeMigration } from './migrator.ts'
+export {
+  migrateToLatest,
+  rollback,
+  makeMigration,
+  latestMigrationName,
+  schemaStatus,
+} from './migrator.ts'
+export type { SchemaStatus } from './migrator.ts'
 export { sql } from 'kysely'
