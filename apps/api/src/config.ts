@@ -3,6 +3,7 @@ import {
   databaseEnv,
   httpEnv,
   logEnv,
+  assertProductionSafe,
   parseEnv,
   redisEnv,
   secretsEnv,
@@ -30,5 +31,5 @@ export type ApiConfig = z.output<typeof apiEnv>
 
 /** Parses the API's environment; throws one ConfigError naming every bad variable. */
 export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {
-  return parseEnv(apiEnv, env)
+  return assertProductionSafe(parseEnv(apiEnv, env))
 }

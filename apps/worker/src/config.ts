@@ -1,6 +1,7 @@
 import {
   databaseEnv,
   logEnv,
+  assertProductionSafe,
   parseEnv,
   redisEnv,
   secretsEnv,
@@ -62,5 +63,5 @@ export function parseWorkerArgs(
 }
 
 export function loadWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {
-  return parseEnv(workerProcessEnv, env)
+  return assertProductionSafe(parseEnv(workerProcessEnv, env))
 }

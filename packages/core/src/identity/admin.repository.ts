@@ -34,6 +34,11 @@ export function createAdminRepository(db: Database) {
       })
     },
 
+    /** True once any admin exists (a deployment that can no longer be claimed by bootstrap). */
+    async anyAdmin(): Promise<boolean> {
+      return !!(await db.selectFrom('adminUsers').select('id').limit(1).executeTakeFirst())
+    },
+
     async insertAdmin(username: string, passwordHash: string) {
       return withAdmin(db, (trx) =>
         trx
