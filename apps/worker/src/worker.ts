@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq'
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Logger } from '@xeno/logger'
 import { JOBS, parseJobPayload, type JobName, type JobPayload, type QueueName } from '@xeno/queues'
@@ -25,6 +25,9 @@ export type WorkerDeps = {
 export function createWorker(deps: WorkerDeps) {
   const workers: Worker[] = []
   const connections: Redis[] = []
+  // Aborted by stop(): every job's signal follows it, so Shopify backoffs, throttle waits and
+  // bulk polling end at once instead of outliving the shutdown grace.
+  const stopping = new AbortController()
 
   async function process(job: Job, signal?: AbortSignal): Promise<unknown> {
     const name = job.name as JobName
@@ -47,11 +50,21 @@ export function createWorker(deps: WorkerDeps) {
       throw new UnrecoverableError(`invalid payload: ${(err as Error).message}`)
     }
     const started = Date.now()
-    const result = await handler(payload, {
-      job,
-      log,
-      signal: signal ?? new AbortController().signal,
-    })
+    let result
+    try {
+      result = await handler(payload, {
+        job,
+        log,
+        signal: signal ? AbortSignal.any([signal, stopping.signal]) : stopping.signal,
+      })
+    } catch (err) {
+      if (!stopping.signal.aborted || err instanceof DelayedError) throw err
+      // Cut short by the shutdown: back to the queue at once, without spending an attempt,
+      // for the next worker (what it had stored is kept; a sync resumes from its checkpoint).
+      log.info({ ms: Date.now() - started }, 'job interrupted by shutdown; requeued')
+      await job.moveToDelayed(Date.now(), job.token)
+      throw new DelayedError()
+    }
     log.info({ ms: Date.now() - started }, 'job done')
     return result
   }
@@ -86,8 +99,12 @@ export function createWorker(deps: WorkerDeps) {
       }
       deps.logger.info({ queues: deps.queues, concurrency: deps.concurrency }, 'worker started')
     },
-    /** Stops taking jobs and waits for active ones to finish. */
+    /**
+     * Stops taking jobs, aborts the waits of active ones (their database work finishes: a job
+     * checks its signal between steps) and waits for them to hand back.
+     */
     async stop() {
+      stopping.abort(new Error('worker shutting down'))
       await Promise.all(workers.map((w) => w.close()))
       for (const c of connections) c.disconnect()
       deps.logger.info('worker stopped')
