@@ -5,70 +5,32 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import http from 'node:http'
-import { createShopAccessService, createTokenCipher } from '@xeno/core'
-import { TEST_RUNTIME_ROLE } from '@xeno/db/testing'
 import { createFakeShopify } from '@xeno/shopify-fake'
 import { buildTestApp } from './support/app.ts'
 import { testEnv } from './support/env.ts'
 import { freePort, startProcess, waitForHttp } from './support/process.ts'
+import { runtimeUrl, shopTenant } from './support/shop-tenant.ts'
 
 const WORKER = fileURLToPath(new URL('../../worker/src/main.ts', import.meta.url))
 const API = fileURLToPath(new URL('../src/main.ts', import.meta.url))
 const GRACE_MS = 5_000
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function runtimeUrl(ownerUrl: string): string {
-  const u = new URL(ownerUrl)
-  u.username = TEST_RUNTIME_ROLE
-  u.password = TEST_RUNTIME_ROLE
-  return u.toString()
-}
-
 t.test('a worker mid-backoff against a failing Shopify exits 0 within its grace', async (t) => {
   const fake = await createFakeShopify({})
   t.teardown(() => fake.close())
   const prefixName = `xeno-grace-${randomBytes(4).toString('hex')}`
   const h = await buildTestApp(t, { queuePrefix: `{${prefixName}}` })
-  const domain = `grace${randomBytes(3).toString('hex')}.myshopify.com`
-  const shop = fake.createShop({ domain, seed: 7, orders: 50, customers: 10, products: 5 })
-  const tenant = await h.tenant(domain)
-  const owner = await h.user(tenant.id, { role: 'owner' })
-  await h.ownerQuery(`UPDATE tenants SET status = 'active' WHERE id = $1`, [tenant.id])
-  const keyHex = randomBytes(32).toString('hex')
-  await createShopAccessService({
-    db: h.db,
-    cipher: createTokenCipher({ current: Buffer.from(keyHex, 'hex') }),
-    refresh: async () => {
-      throw new Error('not used')
-    },
-  }).storeGrant(tenant.id, {
-    accessToken: shop.accessToken,
-    scope: shop.scope,
-    expiresAt: null,
-    refreshToken: null,
-    refreshExpiresAt: null,
-  })
-  fake.setFaults(domain, [{ kind: 'http5xx', rate: 1, status: 503 }])
+  const s = await shopTenant(h, fake, { orders: 50, customers: 10, products: 5 })
+  fake.setFaults(s.domain, [{ kind: 'http5xx', rate: 1, status: 503 }])
 
   const worker = startProcess(
     WORKER,
-    testEnv({
-      DATABASE_URL: runtimeUrl(h.ownerUrl),
-      QUEUE_PREFIX: prefixName,
-      TOKEN_ENCRYPTION_KEY: keyHex,
-      SHOPIFY_ADMIN_ORIGIN: fake.origin,
-      SHUTDOWN_GRACE_MS: String(GRACE_MS),
-      LOG_LEVEL: 'info',
-    }),
+    s.workerEnv(prefixName, { SHUTDOWN_GRACE_MS: String(GRACE_MS) }),
     ['--queues', 'sync'],
   )
   t.teardown(() => worker.child.kill('SIGKILL'))
-  const res = await h.app.inject({
-    method: 'POST',
-    url: `/api/tenants/${tenant.id}/ingest`,
-    headers: owner.basic,
-    payload: { resources: ['orders'], mode: 'full' },
-  })
+  const res = await s.ingest({ resources: ['orders'], mode: 'full' })
   t.equal(res.statusCode, 202, res.body)
 
   // Wait until the worker sleeps in a backoff longer than the rest of this test allows.
