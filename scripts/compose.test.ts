@@ -5,10 +5,12 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import Ajv2019 from 'ajv/dist/2019.js'
+import Ajv2019Module from 'ajv/dist/2019.js'
 import t from 'tap'
 import { parse } from 'yaml'
 
+// CommonJS default export, seen from ESM under Node's type stripping.
+const Ajv2019 = Ajv2019Module.default
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
 const schema = JSON.parse(
