@@ -54,6 +54,7 @@ t.test('the worker refuses the example secrets in production', async (t) => {
       ...example,
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://xeno_app:x@127.0.0.1:1/xeno',
+      DATABASE_SYSTEM_URL: 'postgres://xeno_system:x@127.0.0.1:1/xeno',
       WORKER_METRICS_PORT: '9464',
       WORKER_METRICS_HOST: '0.0.0.0',
     }),
@@ -101,6 +102,9 @@ t.test('production without ADMIN_BOOTSTRAP_TOKEN: refused while no admin exists'
   const token = randomBytes(16).toString('hex')
   const claimed = startProcess(apiEntry, env(port, { ADMIN_BOOTSTRAP_TOKEN: token }))
   t.teardown(() => claimed.child.kill('SIGKILL'))
+  claimed.exited
+    .then((c) => c !== null && t.comment(`exited ${c}: ${claimed.output()}`))
+    .catch(() => {})
   await waitForHttp(`http://127.0.0.1:${port}/api/health/ready`, [200])
   const boot = await fetch(`http://127.0.0.1:${port}/api/admin/bootstrap`, {
     method: 'POST',

@@ -99,6 +99,7 @@ t.test('tenantContextKey: TENANT_CONTEXT_KEY, else derived from API_PEPPER', asy
     parseEnv(schema, { ...good, TENANT_CONTEXT_KEY: 'short' }),
   ) as unknown as ConfigError
   t.match(bad.issues, [{ variable: 'TENANT_CONTEXT_KEY', message: /32 bytes/ }])
+})
 
 t.test('production refuses example and low-entropy secrets; random ones pass', async (t) => {
   const random = randomBytes(32).toString('hex')

@@ -219,6 +219,7 @@ export function productionIssues(config: {
   WORKER_METRICS_HOST?: string
   DATABASE_URL?: string
   DATABASE_OWNER_URL?: string | undefined
+  DATABASE_SYSTEM_URL?: string | undefined
 }): { variable: string; message: string }[] {
   const issues: { variable: string; message: string }[] = []
   const add = (variable: string, message: string) => issues.push({ variable, message })
@@ -254,6 +255,14 @@ export function productionIssues(config: {
       )
     else if (user === 'postgres')
       add('DATABASE_URL', 'connects as the postgres superuser; use the non-owner runtime role')
+  }
+  if (config.DATABASE_SYSTEM_URL && config.DATABASE_OWNER_URL) {
+    const user = urlUser(config.DATABASE_SYSTEM_URL)
+    if (user && user === urlUser(config.DATABASE_OWNER_URL))
+      add(
+        'DATABASE_SYSTEM_URL',
+        `connects as ${user}, the owner of DATABASE_OWNER_URL; use the non-owner system role`,
+      )
   }
   return issues
 }

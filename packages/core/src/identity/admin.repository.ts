@@ -36,7 +36,10 @@ export function createAdminRepository(db: Database) {
 
     /** True once any admin exists (a deployment that can no longer be claimed by bootstrap). */
     async anyAdmin(): Promise<boolean> {
-      return !!(await db.selectFrom('adminUsers').select('id').limit(1).executeTakeFirst())
+      // Admin rows are visible only in an admin-context transaction (row-level security).
+      return withAdmin(db, async (trx) =>
+        Boolean(await trx.selectFrom('adminUsers').select('id').limit(1).executeTakeFirst()),
+      )
     },
 
     async insertAdmin(username: string, passwordHash: string) {
