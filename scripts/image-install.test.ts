@@ -89,6 +89,7 @@ t.test('the image install runs the migrator, the API and a worker from its folde
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     DATABASE_URL: tdb.appUrl,
+    DATABASE_SYSTEM_URL: tdb.systemUrl,
     REDIS_URL: testRedisUrl(),
     QUEUE_PREFIX: prefixName,
     API_PEPPER: randomBytes(32).toString('hex'),

@@ -2,7 +2,7 @@
 // the environment a spawned worker process needs to sync it.
 import { randomBytes } from 'node:crypto'
 import { createShopAccessService, createTokenCipher } from '@xeno/core'
-import { TEST_RUNTIME_ROLE } from '@xeno/db/testing'
+import { TEST_RUNTIME_ROLE, TEST_SYSTEM_ROLE } from '@xeno/db/testing'
 import type { createFakeShopify } from '@xeno/shopify-fake'
 import type { buildTestApp } from './app.ts'
 import { testEnv } from './env.ts'
@@ -11,10 +11,10 @@ type Harness = Awaited<ReturnType<typeof buildTestApp>>
 type Fake = Awaited<ReturnType<typeof createFakeShopify>>
 
 /** The test database as the runtime role (what a spawned process connects with). */
-export function runtimeUrl(ownerUrl: string): string {
+export function runtimeUrl(ownerUrl: string, role: string = TEST_RUNTIME_ROLE): string {
   const u = new URL(ownerUrl)
-  u.username = TEST_RUNTIME_ROLE
-  u.password = TEST_RUNTIME_ROLE
+  u.username = role
+  u.password = role
   return u.toString()
 }
 
@@ -46,6 +46,7 @@ export async function shopTenant(
   const workerEnv = (prefixName: string, extra: Record<string, string> = {}) =>
     testEnv({
       DATABASE_URL: runtimeUrl(h.ownerUrl),
+      DATABASE_SYSTEM_URL: runtimeUrl(h.ownerUrl, TEST_SYSTEM_ROLE),
       QUEUE_PREFIX: prefixName,
       TOKEN_ENCRYPTION_KEY: keyHex,
       SHOPIFY_ADMIN_ORIGIN: fake.origin,
