@@ -11,6 +11,8 @@ const ENV_ALLOWED = [
   '**/*.test.ts',
   '**/src/testing.ts',
   '**/src/cli/main.ts',
+  // The worker image's HEALTHCHECK entry point.
+  'apps/worker/src/healthcheck.ts',
   'bench/**',
   'faults/**',
   'scripts/**',

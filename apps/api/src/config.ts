@@ -4,6 +4,7 @@ import {
   databaseEnv,
   httpEnv,
   logEnv,
+  assertProductionSafe,
   parseEnv,
   redisEnv,
   secretsEnv,
@@ -94,5 +95,5 @@ export function admissionLimits(config: ApiConfig) {
 
 /** Parses the API's environment; throws one ConfigError naming every bad variable. */
 export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {
-  return parseEnv(apiEnv, env)
+  return assertProductionSafe(parseEnv(apiEnv, env))
 }

@@ -2,7 +2,14 @@
 // and shuts down gracefully on SIGTERM/SIGINT.
 import { ConfigError, tenantContextKey, tokenKeys } from '@xeno/config'
 import { createLogger } from '@xeno/logger'
-import { createDb, migrateToLatest, pingDb, rlsBypassReason } from '@xeno/db'
+import {
+  createDb,
+  latestMigrationName,
+  migrateToLatest,
+  pingDb,
+  rlsBypassReason,
+  schemaStatus,
+} from '@xeno/db'
 import { createProducer, createRedis, pingRedis, queuePrefix } from '@xeno/queues'
 import {
   createApiKeyService,
@@ -93,9 +100,12 @@ async function main() {
     prefix: queuePrefix(config.QUEUE_PREFIX),
     webhookShards: config.WEBHOOK_QUEUE_SHARDS,
   })
+  // Readiness waits for the schema this build ships: with AUTO_MIGRATE, for our own migration.
+  const latestMigration = await latestMigrationName()
   const health = createHealthService({
     pingDb: () => pingDb(healthDb),
     pingRedis: () => pingRedis(redis),
+    schemaCurrent: async () => (await schemaStatus(db, latestMigration)).current,
   })
 
   // Identity and tenancy (issue 4).
@@ -235,13 +245,39 @@ async function main() {
           'database not ready, retrying',
         ),
     },
-  ).then((reason) => {
+  ).then(async (reason) => {
     if (reason) {
       logger.fatal(
         { reason },
         'DATABASE_URL must connect as the non-owner runtime role; refusing to run without row-level security',
       )
       process.exit(1)
+    }
+    // In production a deployment nobody has claimed yet must not be claimable by whoever
+    // reaches it first: without ADMIN_BOOTSTRAP_TOKEN, an admin must already exist.
+    if (config.NODE_ENV === 'production' && config.ADMIN_BOOTSTRAP_TOKEN === undefined) {
+      const exists = await retryForever(() => auth.admins.exists(), {
+        signal: shutdown.signal,
+        onError: (err, attempt, delayMs) =>
+          logger.warn(
+            { err: { message: (err as Error).message }, attempt, delayMs },
+            'database not ready, retrying',
+          ),
+      })
+      if (!exists) {
+        const err = new ConfigError(
+          [
+            {
+              variable: 'ADMIN_BOOTSTRAP_TOKEN',
+              message:
+                'is required while no admin exists (or create the first admin: node apps/api/src/cli/main.ts admin-create --username NAME)',
+            },
+          ],
+          'refused in production (NODE_ENV=production)',
+        )
+        process.stderr.write(`${err.message}\n`)
+        process.exit(1)
+      }
     }
     logger.info('database ready')
   })

@@ -1,7 +1,10 @@
 import t from 'tap'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTestDatabase } from '@xeno/db/testing'
+import { readdir } from 'node:fs/promises'
+import pg from 'pg'
+import { createEmptyDatabase, createTestDatabase } from '@xeno/db/testing'
+import { MIGRATIONS_DIR } from '../../../packages/db/src/migrator.ts'
 import { testEnv } from './support/env.ts'
 import { freePort, startProcess, waitForHttp } from './support/process.ts'
 
@@ -47,24 +50,47 @@ t.test(
   },
 )
 
-t.test('healthy start with AUTO_MIGRATE and a refusal to run as the table owner', async (t) => {
-  const tdb = await createTestDatabase()
-  t.teardown(tdb.close)
+t.test('AUTO_MIGRATE on a fresh database: not ready until every migration ran', async (t) => {
+  const edb = await createEmptyDatabase()
+  t.teardown(edb.close)
   const port = await freePort()
   const p = startProcess(
     entry,
     testEnv({
-      DATABASE_URL: tdb.appUrl,
-      DATABASE_OWNER_URL: tdb.ownerUrl,
+      DATABASE_URL: edb.appUrl,
+      DATABASE_OWNER_URL: edb.ownerUrl,
       AUTO_MIGRATE: 'true',
       PORT: String(port),
     }),
   )
   t.teardown(() => p.child.kill('SIGKILL'))
-  const res = await waitForHttp(`http://127.0.0.1:${port}/api/health`, [200])
-  t.same(await res.json(), { data: { status: 'ok', checks: { database: 'up', redis: 'up' } } })
+  const res = await waitForHttp(`http://127.0.0.1:${port}/api/health/ready`, [200])
+  t.same(await res.json(), {
+    data: { status: 'ok', checks: { database: 'up', redis: 'up', schema: 'current' } },
+  })
+  // Ready means migrated: every migration of this build is recorded, and the first request a
+  // deployment makes (the admin bootstrap) finds its table.
+  const pool = new pg.Pool({ connectionString: edb.ownerUrl, max: 1 })
+  t.teardown(() => pool.end())
+  const { rows } = await pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM kysely_migration',
+  )
+  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{12}_.*\.ts$/.test(f))
+  t.equal(rows[0]!.n, files.length, 'every migration ran before ready')
+  const boot = await fetch(`http://127.0.0.1:${port}/api/admin/bootstrap`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'first', password: 'a-long-enough-password' }),
+  })
+  t.equal(boot.status, 201, 'bootstrap right after ready')
+  t.equal((await fetch(`http://127.0.0.1:${port}/api/health`)).status, 200, '/api/health agrees')
   p.child.kill('SIGTERM')
   t.equal(await p.exited, 0)
+})
+
+t.test('a refusal to run as the table owner', async (t) => {
+  const tdb = await createTestDatabase()
+  t.teardown(tdb.close)
 
   const port2 = await freePort()
   const owner = startProcess(entry, testEnv({ DATABASE_URL: tdb.ownerUrl, PORT: String(port2) }))

@@ -1,6 +1,7 @@
 import {
   databaseEnv,
   logEnv,
+  assertProductionSafe,
   parseEnv,
   redisEnv,
   secretsEnv,
@@ -25,6 +26,7 @@ export const workerProcessEnv = z.object({
   METRICS_TOKEN: opsEnv.shape.METRICS_TOKEN,
   WORKER_METRICS_PORT: opsEnv.shape.WORKER_METRICS_PORT,
   WORKER_METRICS_HOST: opsEnv.shape.WORKER_METRICS_HOST,
+  WORKER_HEARTBEAT_FILE: opsEnv.shape.WORKER_HEARTBEAT_FILE,
   SHUTDOWN_GRACE_MS: httpEnv.shape.SHUTDOWN_GRACE_MS,
 })
 export type WorkerConfig = z.output<typeof workerProcessEnv>
@@ -61,5 +63,5 @@ export function parseWorkerArgs(
 }
 
 export function loadWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {
-  return parseEnv(workerProcessEnv, env)
+  return assertProductionSafe(parseEnv(workerProcessEnv, env))
 }

@@ -2,7 +2,7 @@
 import { once } from 'node:events'
 import { ConfigError, tenantContextKey, tokenKeys } from '@xeno/config'
 import { createLogger } from '@xeno/logger'
-import { createDb, rlsBypassReason } from '@xeno/db'
+import { createDb, latestMigrationName, rlsBypassReason, schemaStatus } from '@xeno/db'
 import { createProducer, createRedis, isCluster, queuePrefix } from '@xeno/queues'
 import {
   createShopAccessService,
@@ -29,6 +29,7 @@ import { sweepOAuthStatesJob } from './jobs/sweep-oauth-states.job.ts'
 import { createWorker } from './worker.ts'
 import { createWorkerMetrics, startMetricsServer } from './metrics.ts'
 import { loadWorkerConfig, parseWorkerArgs } from './config.ts'
+import { startHeartbeat } from './heartbeat.ts'
 
 async function main() {
   let config, args
@@ -52,14 +53,46 @@ async function main() {
     tenantContextKey: tenantContextKey(config),
   })
   const shutdown = new AbortController()
-  const reason = await retryForever(() => rlsBypassReason(db, { system: true }), {
-    signal: shutdown.signal,
-    onError: (err, attempt, delayMs) =>
-      logger.warn(
-        { err: { message: (err as Error).message }, attempt, delayMs },
-        'database not ready, retrying',
-      ),
+  // Registered first, so a SIGTERM while still waiting for the database exits 0 at once.
+  const running: { stop?: () => Promise<void> } = {}
+  onShutdownSignals({
+    logger,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    abort: shutdown,
+    stop: async () => {
+      if (running.stop) await running.stop()
+      else await db.destroy()
+    },
   })
+  // Jobs touch every table: wait until the schema is at this build's latest migration (a
+  // worker started before the migrator would otherwise fail its jobs on missing relations).
+  const latestMigration = await latestMigrationName()
+  let reason: string | null
+  try {
+    reason = await retryForever(
+      async () => {
+        const bypass = await rlsBypassReason(db, { system: true })
+        if (bypass) return bypass
+        const schema = await schemaStatus(db, latestMigration)
+        if (!schema.current)
+          throw new Error(
+            `schema not migrated yet (applied ${schema.applied ?? 'none'}, this build needs ${schema.latest})`,
+          )
+        return null
+      },
+      {
+        signal: shutdown.signal,
+        onError: (err, attempt, delayMs) =>
+          logger.warn(
+            { err: { message: (err as Error).message }, attempt, delayMs },
+            'database not ready, retrying',
+          ),
+      },
+    )
+  } catch (err) {
+    if (shutdown.signal.aborted) return // the shutdown handler exits
+    throw err
+  }
   if (reason) {
     logger.fatal(
       { reason },
@@ -210,20 +243,25 @@ async function main() {
       rejoined = setTimeout(() => void assertSchedules(), 1_000)
     })
 
-  onShutdownSignals({
-    logger,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    abort: shutdown,
-    stop: async () => {
-      clearTimeout(rejoined)
-      await worker.stop() // lets active jobs finish; they are not left stalled
-      await metricsServer?.close()
-      await producer.close()
-      producerRedis.disconnect()
-      await bulkSignal.close()
-      await db.destroy()
-    },
-  })
+  const heartbeat =
+    config.WORKER_HEARTBEAT_FILE === undefined
+      ? undefined
+      : startHeartbeat({
+          file: config.WORKER_HEARTBEAT_FILE,
+          alive: () =>
+            producerRedis.status === 'ready' && worker.workers().every((w) => w.isRunning()),
+        })
+
+  running.stop = async () => {
+    heartbeat?.stop()
+    clearTimeout(rejoined)
+    await worker.stop() // lets active jobs finish; they are not left stalled
+    await metricsServer?.close()
+    await producer.close()
+    producerRedis.disconnect()
+    await bulkSignal.close()
+    await db.destroy()
+  }
 }
 
 await main()

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq'
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq'
 import type { Logger } from '@xeno/logger'
 import {
   JOBS,
@@ -33,10 +33,29 @@ export type WorkerDeps = {
   handlers: JobHandlers
 }
 
+/**
+ * How fast a job whose worker died (kill -9, a lost node) goes to another worker. BullMQ's
+ * defaults (30 s lock, 30 s stalled check, two checks needed) left such a job 35–95 s before a
+ * new worker resumed it. A lock of 8 s (renewed every 4 s by a live worker) expires soon after
+ * the death; a stalled check every 4 s (and one as each worker starts) marks active jobs, and the
+ * next check moves those whose lock has expired back to wait: a new worker takes over at most
+ * about lock + interval (12 s) after the death, so within 15 s of its own start. Cost: a Redis
+ * call per queue every 4 s, and a worker whose event loop blocks past 8 s may see its job taken
+ * over; every job is idempotent (guarded applies, sync checkpoints and single flight), so that
+ * costs work, not data.
+ */
+export const LOCK_DURATION_MS = 8_000
+export const STALLED_INTERVAL_MS = 4_000
+/** Recoveries from a stall before a job fails: rolling restarts may interrupt a job a few times. */
+export const MAX_STALLED_COUNT = 5
+
 /** Runs BullMQ workers for the chosen queues, dispatching each job to its catalog handler. */
 export function createWorker(deps: WorkerDeps) {
   const workers: Worker[] = []
   const connections: RedisConnection[] = []
+  // Aborted by stop(): every job's signal follows it, so Shopify backoffs, throttle waits and
+  // bulk polling end at once instead of outliving the shutdown grace.
+  const stopping = new AbortController()
 
   async function process(job: Job, signal?: AbortSignal): Promise<unknown> {
     const name = job.name as JobName
@@ -59,11 +78,21 @@ export function createWorker(deps: WorkerDeps) {
       throw new UnrecoverableError(`invalid payload: ${(err as Error).message}`)
     }
     const started = Date.now()
-    const result = await handler(payload, {
-      job,
-      log,
-      signal: signal ?? new AbortController().signal,
-    })
+    let result
+    try {
+      result = await handler(payload, {
+        job,
+        log,
+        signal: signal ? AbortSignal.any([signal, stopping.signal]) : stopping.signal,
+      })
+    } catch (err) {
+      if (!stopping.signal.aborted || err instanceof DelayedError) throw err
+      // Cut short by the shutdown: back to the queue at once, without spending an attempt,
+      // for the next worker (what it had stored is kept; a sync resumes from its checkpoint).
+      log.info({ ms: Date.now() - started }, 'job interrupted by shutdown; requeued')
+      await job.moveToDelayed(Date.now(), job.token)
+      throw new DelayedError()
+    }
     log.info({ ms: Date.now() - started }, 'job done')
     return result
   }
@@ -79,6 +108,9 @@ export function createWorker(deps: WorkerDeps) {
           prefix: queueKeyPrefix(deps.prefix, queue, isCluster(connection)),
           concurrency: deps.concurrency,
           autorun: true,
+          lockDuration: LOCK_DURATION_MS,
+          stalledInterval: STALLED_INTERVAL_MS,
+          maxStalledCount: MAX_STALLED_COUNT,
         })
         worker.on('failed', (job, err) =>
           deps.logger.warn(
@@ -99,8 +131,12 @@ export function createWorker(deps: WorkerDeps) {
       }
       deps.logger.info({ queues: deps.queues, concurrency: deps.concurrency }, 'worker started')
     },
-    /** Stops taking jobs and waits for active ones to finish. */
+    /**
+     * Stops taking jobs, aborts the waits of active ones (their database work finishes: a job
+     * checks its signal between steps) and waits for them to hand back.
+     */
     async stop() {
+      stopping.abort(new Error('worker shutting down'))
       await Promise.all(workers.map((w) => w.close()))
       for (const c of connections) c.disconnect()
       deps.logger.info('worker stopped')

@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import {
+  assertProductionSafe,
+  productionIssues,
+  weakKeyReason,
+  weakSecretReason,
   ConfigError,
   databaseEnv,
   httpEnv,
@@ -131,4 +136,67 @@ t.test('REDIS_URL: one server or a Redis Cluster seed list', async (t) => {
     parseEnv(env, { REDIS_URL: 'redis+cluster://h1:99999', WEBHOOK_QUEUE_SHARDS: '0' }),
   ) as ConfigError
   t.same(err.issues.map((i) => i.variable).sort(), ['REDIS_URL', 'WEBHOOK_QUEUE_SHARDS'])
+})
+
+t.test('production refuses example and low-entropy secrets; random ones pass', async (t) => {
+  const random = randomBytes(32).toString('hex')
+  t.equal(weakKeyReason(random), null)
+  t.equal(weakKeyReason(randomBytes(32).toString('base64')), null)
+  t.match(weakKeyReason('0'.repeat(64)), /example value/)
+  t.match(weakKeyReason('ab'.repeat(32)), /too little entropy/)
+  t.equal(weakSecretReason(randomBytes(32).toString('hex')), null)
+  t.match(
+    weakSecretReason('change-me-to-64-hex-characters-change-me-to-64-hex-characters-00'),
+    /example value/,
+  )
+  t.match(weakSecretReason('please-change-me-before-going-live-ok'), /placeholder/)
+  t.match(weakSecretReason('p'.repeat(32)), /entropy/)
+  t.match(weakSecretReason('abc123'.repeat(8)), /repeated pattern/)
+})
+
+t.test('productionIssues names every offending variable', async (t) => {
+  const issues = productionIssues({
+    API_PEPPER: 'change-me-to-64-hex-characters-change-me-to-64-hex-characters-00',
+    TOKEN_ENCRYPTION_KEY: '0'.repeat(64),
+    COOKIE_SECURE: false,
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://xeno:pw@db/xeno',
+    DATABASE_OWNER_URL: 'postgres://xeno:pw@db/xeno',
+  })
+  t.same(issues.map((i) => i.variable).sort(), [
+    'API_PEPPER',
+    'COOKIE_SECURE',
+    'DATABASE_URL',
+    'METRICS_TOKEN',
+    'TOKEN_ENCRYPTION_KEY',
+  ])
+  t.same(
+    productionIssues({
+      API_PEPPER: randomBytes(32).toString('hex'),
+      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      COOKIE_SECURE: true,
+      HOST: '0.0.0.0',
+      METRICS_TOKEN: randomBytes(16).toString('hex'),
+      DATABASE_URL: 'postgres://xeno_app:pw@db/xeno',
+      DATABASE_OWNER_URL: 'postgres://xeno:pw@db/xeno',
+    }),
+    [],
+  )
+  t.same(productionIssues({ HOST: '127.0.0.1' }), [], 'loopback needs no metrics token')
+  t.same(
+    productionIssues({ WORKER_METRICS_PORT: 9464, WORKER_METRICS_HOST: '0.0.0.0' }).map(
+      (i) => i.variable,
+    ),
+    ['METRICS_TOKEN'],
+  )
+})
+
+t.test('assertProductionSafe applies only with NODE_ENV=production', async (t) => {
+  const weak = { API_PEPPER: 'p'.repeat(32), COOKIE_SECURE: false }
+  t.doesNotThrow(() => assertProductionSafe({ NODE_ENV: 'development' as const, ...weak }))
+  t.doesNotThrow(() => assertProductionSafe({ NODE_ENV: 'test' as const, ...weak }))
+  t.throws(() => assertProductionSafe({ NODE_ENV: 'production' as const, ...weak }), {
+    name: 'ConfigError',
+    message: /refused in production[\s\S]*API_PEPPER[\s\S]*COOKIE_SECURE/,
+  })
 })

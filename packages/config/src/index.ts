@@ -4,10 +4,8 @@ import { z } from 'zod'
 /** Raised by parseEnv with every bad variable listed in one readable message. */
 export class ConfigError extends Error {
   readonly issues: { variable: string; message: string }[]
-  constructor(issues: { variable: string; message: string }[]) {
-    super(
-      `invalid configuration:\n${issues.map((i) => `  - ${i.variable}: ${i.message}`).join('\n')}`,
-    )
+  constructor(issues: { variable: string; message: string }[], title = 'invalid configuration') {
+    super(`${title}:\n${issues.map((i) => `  - ${i.variable}: ${i.message}`).join('\n')}`)
     this.name = 'ConfigError'
     this.issues = issues
   }
@@ -198,6 +196,8 @@ export const opsEnv = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   // Interface the worker's metrics listener binds.
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // A file the worker touches every few seconds while it runs (the image's HEALTHCHECK reads it).
+  WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
 })
 
 /** Worker process knobs. */
@@ -225,6 +225,116 @@ export function parseEnv<S extends z.ZodType>(
       message: i.message,
     })),
   )
+}
+
+/** Placeholder secrets shipped in .env.example and earlier compose files: never for production. */
+export const EXAMPLE_SECRETS: readonly string[] = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  'change-me-to-64-hex-characters-change-me-to-64-hex-characters-00',
+  'dev-pepper-change-me-dev-pepper-change-me',
+]
+
+/** Why a secret string is unfit for production, or null. */
+export function weakSecretReason(value: string): string | null {
+  if (EXAMPLE_SECRETS.includes(value)) return 'is the example value from .env.example'
+  if (/change-?me|example|placeholder/i.test(value)) return 'looks like a placeholder'
+  // A block repeated over and over (abcabcabc…) carries the entropy of one block.
+  if (/^(.{1,16}?)\1+$/s.test(value)) return 'has too little entropy (a repeated pattern)'
+  if (new Set(value).size < 12) return 'has too little entropy (fewer than 12 distinct characters)'
+  return null
+}
+
+/** Why a 32-byte key is unfit for production, or null (random keys have ~27 distinct bytes). */
+export function weakKeyReason(value: string): string | null {
+  if (EXAMPLE_SECRETS.includes(value)) return 'is the example value from .env.example'
+  const bytes = decodeKey(value)
+  if (new Set(bytes).size < 16)
+    return 'has too little entropy (generate one with: openssl rand -hex 32)'
+  return null
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]'])
+
+/** True for an address only this machine reaches. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\./.test(host)
+}
+
+function urlUser(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).username)
+  } catch {
+    return ''
+  }
+}
+
+/** The settings a production process may not start with, each named (empty: none). */
+export function productionIssues(config: {
+  API_PEPPER?: string
+  TOKEN_ENCRYPTION_KEY?: string
+  COOKIE_SECURE?: boolean
+  HOST?: string
+  METRICS_TOKEN?: string | undefined
+  WORKER_METRICS_PORT?: number | undefined
+  WORKER_METRICS_HOST?: string
+  DATABASE_URL?: string
+  DATABASE_OWNER_URL?: string | undefined
+  DATABASE_SYSTEM_URL?: string | undefined
+}): { variable: string; message: string }[] {
+  const issues: { variable: string; message: string }[] = []
+  const add = (variable: string, message: string) => issues.push({ variable, message })
+  if (config.TOKEN_ENCRYPTION_KEY !== undefined) {
+    const why = weakKeyReason(config.TOKEN_ENCRYPTION_KEY)
+    if (why) add('TOKEN_ENCRYPTION_KEY', why)
+  }
+  if (config.API_PEPPER !== undefined) {
+    const why = weakSecretReason(config.API_PEPPER)
+    if (why) add('API_PEPPER', `${why} (generate one with: openssl rand -hex 32)`)
+  }
+  if (config.COOKIE_SECURE === false)
+    add('COOKIE_SECURE', 'must not be false in production (session cookies would travel in clear)')
+  // /metrics names tenants and queue sizes: off loopback it needs its bearer token.
+  if (config.HOST !== undefined && !isLoopback(config.HOST) && !config.METRICS_TOKEN)
+    add('METRICS_TOKEN', `is required in production when HOST (${config.HOST}) is not loopback`)
+  if (
+    config.WORKER_METRICS_PORT !== undefined &&
+    config.WORKER_METRICS_HOST !== undefined &&
+    !isLoopback(config.WORKER_METRICS_HOST) &&
+    !config.METRICS_TOKEN
+  )
+    add(
+      'METRICS_TOKEN',
+      `is required in production when WORKER_METRICS_HOST (${config.WORKER_METRICS_HOST}) is not loopback`,
+    )
+  if (config.DATABASE_URL !== undefined) {
+    const user = urlUser(config.DATABASE_URL)
+    if (config.DATABASE_OWNER_URL && user && user === urlUser(config.DATABASE_OWNER_URL))
+      add(
+        'DATABASE_URL',
+        `connects as ${user}, the owner of DATABASE_OWNER_URL; use the non-owner runtime role (row-level security)`,
+      )
+    else if (user === 'postgres')
+      add('DATABASE_URL', 'connects as the postgres superuser; use the non-owner runtime role')
+  }
+  if (config.DATABASE_SYSTEM_URL && config.DATABASE_OWNER_URL) {
+    const user = urlUser(config.DATABASE_SYSTEM_URL)
+    if (user && user === urlUser(config.DATABASE_OWNER_URL))
+      add(
+        'DATABASE_SYSTEM_URL',
+        `connects as ${user}, the owner of DATABASE_OWNER_URL; use the non-owner system role`,
+      )
+  }
+  return issues
+}
+
+/** Throws one ConfigError naming every setting production refuses, when NODE_ENV=production. */
+export function assertProductionSafe<C extends { NODE_ENV: 'development' | 'production' | 'test' }>(
+  config: C & Parameters<typeof productionIssues>[0],
+): C {
+  if (config.NODE_ENV !== 'production') return config
+  const issues = productionIssues(config)
+  if (issues.length) throw new ConfigError(issues, 'refused in production (NODE_ENV=production)')
+  return config
 }
 
 /** Decodes a 32-byte key given as hex or base64. */

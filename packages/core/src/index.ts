@@ -4,7 +4,7 @@ export * from './errors.ts'
 export { createHealthService } from './health/health.service.ts'
 export type { HealthService, HealthReport } from './health/health.service.ts'
 /** Backoff helper for start-up connections. */
-export { retryForever } from './retry.ts'
+export { retryForever, abortableSleep } from './retry.ts'
 /** AES-256-GCM for Shopify tokens at rest, tenant-bound, with key rotation. */
 export { createTokenCipher } from './crypto/token-cipher.ts'
 export { bearerMatches } from './crypto/bearer.ts'

@@ -1,3 +1,22 @@
+/**
+ * Waits ms, or less when signal aborts (then rejects with the signal's reason), so shutdown never
+ * waits out a backoff.
+ */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason as Error)
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal!.reason as Error)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
 /** Retries fn with exponential backoff and jitter until it succeeds or signal aborts. */
 export async function retryForever<T>(
   fn: () => Promise<T>,
@@ -17,7 +36,7 @@ export async function retryForever<T>(
       if (opts.signal?.aborted) throw err
       const delay = Math.round(Math.min(max, base * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2))
       opts.onError(err, attempt, delay)
-      await new Promise((resolve) => setTimeout(resolve, delay))
+      await abortableSleep(delay, opts.signal)
     }
   }
 }

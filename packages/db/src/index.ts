@@ -16,7 +16,14 @@ export {
 } from './create-db.ts'
 export type { Database, Tx, CreateDbOptions, RawClient } from './create-db.ts'
 /** Migration runner used by the CLI and by AUTO_MIGRATE. */
-export { migrateToLatest, rollback, makeMigration } from './migrator.ts'
+export {
+  migrateToLatest,
+  rollback,
+  makeMigration,
+  latestMigrationName,
+  schemaStatus,
+} from './migrator.ts'
+export type { SchemaStatus } from './migrator.ts'
 /** Citus: the distribution plan read from the catalog, and its application (`pnpm db:distribute`). */
 export {
   applyDistribution,

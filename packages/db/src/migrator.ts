@@ -169,6 +169,37 @@ export async function ensureRuntimeRole(
   await sql`REVOKE ALL ON kysely_migration, kysely_migration_lock FROM ${sql.id(role.user)}`.execute(
     db,
   )
+  // Read-only, so readiness can tell whether the schema is at the latest migration.
+  await sql`GRANT SELECT ON kysely_migration TO ${sql.id(role.user)}`.execute(db)
+}
+
+/** The name of the newest migration this build ships (what a ready schema has applied). */
+export async function latestMigrationName(dir: string = MIGRATIONS_DIR): Promise<string> {
+  const names = (await fs.readdir(dir))
+    .filter((f) => /^\d{12}_[a-z0-9_]+\.ts$/.test(f))
+    .map((f) => f.replace(/\.ts$/, ''))
+    .sort()
+  const last = names.at(-1)
+  if (!last) throw new Error(`no migrations in ${dir}`)
+  return last
+}
+
+export type SchemaStatus = { current: boolean; applied: string | null; latest: string }
+
+/**
+ * Whether the database has applied every migration of this build. Any failure (no migration
+ * table yet, no grant yet because the migrator has not finished, Postgres down) is "not current".
+ */
+export async function schemaStatus(db: Kysely<any>, latest: string): Promise<SchemaStatus> {
+  try {
+    const { rows } = await sql<{
+      name: string | null
+    }>`SELECT max(name) AS name FROM kysely_migration`.execute(db)
+    const applied = rows[0]?.name ?? null
+    return { current: applied !== null && applied >= latest, applied, latest }
+  } catch {
+    return { current: false, applied: null, latest }
+  }
 }
 
 /** The NOLOGIN roles of the signed-context migration (see 202612041900_signed_tenant_context.ts). */

@@ -34,6 +34,8 @@ async function migrationsHash(): Promise<string> {
     h.update(f)
     h.update(await fs.readFile(`${MIGRATIONS_DIR}/${f}`))
   }
+  // The migrator's grants shape the template too (the runtime role's rights).
+  h.update(await fs.readFile(new URL('./migrator.ts', import.meta.url)))
   return h.digest('hex').slice(0, 12)
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import { backoffMs, type ShopClient } from './admin-client.ts'
 import {
   BULK_CANCEL,
@@ -96,7 +97,9 @@ export async function waitForBulkOperation(
     if (!op) throw new ShopifyQueryError(`bulk operation ${id} not found`)
     await opts.onProgress?.(op)
     if (TERMINAL.has(op.status)) return op
-    const timer = new Promise<void>((r) => setTimeout(r, interval))
+    // Aborting (a worker shutting down) ends the wait at once, not at the next poll.
+    const timer = delay(interval, undefined, { signal: opts.signal })
+    timer.catch(() => {}) // aborted after wake() won the race: nobody waits on it any more
     await (opts.wake ? Promise.race([timer, opts.wake()]) : timer)
     interval = Math.min(opts.maxPollMs ?? 5_000, Math.round(interval * 1.5))
   }

@@ -55,6 +55,9 @@ export function createAdminAuthService(deps: AdminAuthDeps) {
       return admin
     },
 
+    /** True once any admin exists. */
+    exists: () => repo.anyAdmin(),
+
     /** Creates an admin unconditionally (the `pnpm admin:create` CLI, run by an operator). */
     createAdmin,
 

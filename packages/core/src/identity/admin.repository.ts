@@ -34,6 +34,14 @@ export function createAdminRepository(db: Database) {
       })
     },
 
+    /** True once any admin exists (a deployment that can no longer be claimed by bootstrap). */
+    async anyAdmin(): Promise<boolean> {
+      // Admin rows are visible only in an admin-context transaction (row-level security).
+      return withAdmin(db, async (trx) =>
+        Boolean(await trx.selectFrom('adminUsers').select('id').limit(1).executeTakeFirst()),
+      )
+    },
+
     async insertAdmin(username: string, passwordHash: string) {
       return withAdmin(db, (trx) =>
         trx

@@ -184,7 +184,7 @@ export function createSyncService(deps: SyncServiceDeps) {
     try {
       const client = await clientFor(tenantId)
       let out: SyncOutcome
-      if (resource === 'shop') out = await syncShop(client, tenantId, runId)
+      if (resource === 'shop') out = await syncShop(client, tenantId, runId, signal)
       else if (mode === 'incremental')
         out = await incremental(client, tenantId, resource, runId, signal, log)
       else out = await backfill(conn, client, tenantId, resource, mode, runId, signal, log)
@@ -215,8 +215,9 @@ export function createSyncService(deps: SyncServiceDeps) {
     client: ShopClient,
     tenantId: string,
     runId: string,
+    signal: AbortSignal | undefined,
   ): Promise<SyncOutcome> {
-    const { shop } = await client.request<{ shop: GqlShop }>(SHOP_QUERY)
+    const { shop } = await client.request<{ shop: GqlShop }>(SHOP_QUERY, {}, signal)
     await repo.saveShopInfo(tenantId, {
       shopifyShopId: gidToId(shop.id),
       shopName: shop.name,
