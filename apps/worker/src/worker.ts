@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq'
+import { MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq'
 import type { Logger } from '@xeno/logger'
 import {
   JOBS,
@@ -79,6 +79,9 @@ export function createWorker(deps: WorkerDeps) {
           prefix: queueKeyPrefix(deps.prefix, queue, isCluster(connection)),
           concurrency: deps.concurrency,
           autorun: true,
+          // BullMQ's own per-minute completed/failed counts (Bull Board's charts), two weeks kept:
+          // a few KB of Redis per queue.
+          metrics: { maxDataPoints: MetricsTime.TWO_WEEKS },
         })
         worker.on('failed', (job, err) =>
           deps.logger.warn(
