@@ -1,9 +1,10 @@
 // Bull Board at /admin/queues: every queue of the catalog, admin sessions only, read-only on
 // request (BULL_BOARD_READ_ONLY). Its routes are Bull Board's own; an onRoute hook scoped to them
-// gives each `config.auth: 'admin'` (the auth plugin then rejects anyone else with 401) and lists
-// them in the OpenAPI document under the `queues` tag.
+// gives each `config.auth: 'admin'` (the auth plugin then rejects anyone else) and lists only the
+// board's page in the OpenAPI document, under the `queues` tag.
 import type { FastifyInstance } from 'fastify'
 import type { Queue } from 'bullmq'
+import { z } from 'zod'
 import { createBullBoard } from '@bull-board/api'
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
@@ -100,11 +101,24 @@ export async function registerBullBoard(app: FastifyInstance, deps: BullBoardDep
     })
     scope.addHook('onRoute', (route) => {
       route.config = { ...route.config, auth: 'admin' }
+      // Only the board's page is in the OpenAPI document: its JSON API and static assets are
+      // Bull Board's internals, not Xeno's API.
+      const page = route.url === BULL_BOARD_PREFIX && route.method === 'GET'
       route.schema = {
         ...route.schema,
-        hide: false,
+        hide: !page,
         tags: ['queues'],
-        summary: `Bull Board${route.url.includes('/api/') ? ' API' : ''}: ${route.url.slice(BULL_BOARD_PREFIX.length) || '/'}`,
+        summary: 'Bull Board (HTML page)',
+        ...(page
+          ? {
+              response: {
+                200: {
+                  description: 'The Bull Board single-page app',
+                  content: { 'text/html': { schema: z.string() } },
+                },
+              },
+            }
+          : {}),
       }
     })
     await scope.register(serverAdapter.registerPlugin(), {

@@ -81,6 +81,7 @@ export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginCallbackZod
           description:
             "Redirects (302) to Shopify's authorize page with a single-use state bound to the shop.",
           querystring: z.object({ shop: z.string().min(1).max(255) }).passthrough(),
+          response: { 302: z.null().describe("Redirect to Shopify's authorize page") },
         },
       },
       async (request, reply) => {
@@ -99,6 +100,7 @@ export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginCallbackZod
           description:
             'Checks state (single use, same shop), HMAC, timestamp (±90 s) and shop; exchanges the code for an expiring offline token; creates or reactivates the tenant; registers webhooks; starts the initial backfill; redirects to the success page.',
           querystring: z.record(z.string(), z.string().max(2048)),
+          response: { 302: z.null().describe('Redirect to the install success page') },
         },
       },
       async (request, reply) => {
@@ -115,6 +117,12 @@ export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginCallbackZod
           tags: ['shopify'],
           summary: 'Install success page',
           querystring: z.object({ shop: z.string().max(255).default('') }),
+          response: {
+            200: {
+              description: 'The install success page',
+              content: { 'text/html': { schema: z.string() } },
+            },
+          },
         },
       },
       async (request, reply) =>
