@@ -46,6 +46,7 @@ import {
   registerAdmission,
   type AdmissionLimits,
 } from './plugins/admission.ts'
+import { registerSecurityHeaders } from './plugins/security-headers.ts'
 
 /** Everything the HTTP layer needs, built by the composition root (or a test). */
 export type AppDeps = {
@@ -159,6 +160,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandling(app)
+  // Before any route: helmet's headers (CSP, X-Frame-Options, …) on every response.
+  await registerSecurityHeaders(app, { appUrl: deps.auth?.appUrl })
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id)
   })

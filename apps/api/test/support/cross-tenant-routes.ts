@@ -204,6 +204,15 @@ export const CROSS_TENANT_ROUTES: Record<string, CrossTenantCase> = {
       },
     ]),
   ),
+  // The admin sign-in page and its assets (plugins/admin-login.ts): public, the same for everyone.
+  ...Object.fromEntries(
+    ['GET /admin/login', 'GET /admin/login.js', 'GET /admin/login.css'].map(
+      (key): [string, CrossTenantCase] => [
+        key,
+        { build: () => ({ url: key.split(' ')[1]! }), denied: false },
+      ],
+    ),
+  ),
   // Prometheus metrics (routes/metrics.routes.ts): public unless METRICS_TOKEN is set; the suite's
   // app reports no per-tenant series.
   'GET /metrics': { build: () => ({ url: '/metrics' }), denied: false },
