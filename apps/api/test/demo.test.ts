@@ -30,7 +30,7 @@ t.test('pnpm dev: install → backfill → analytics non-empty', async (t) => {
     SHOPIFY_CLIENT_SECRET: 'demo-test-secret',
     DEV_ADMIN_PASSWORD: 'demo-test-admin-password',
     DEV_DEMO_PASSWORD: 'demo-test-user-password',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
   })
   const dev = startProcess(DEV, env)
   t.teardown(async () => {
@@ -58,6 +58,9 @@ t.test('pnpm dev: install → backfill → analytics non-empty', async (t) => {
     'a progress bar of the backfill reaches 100 %',
   )
   t.match(out, `${api}/docs`)
+  // The processes' JSON lines are pretty-printed (pino-pretty), not raw JSON.
+  t.match(out, /\bINFO\b.*xeno-api/, 'API log lines are pretty-printed')
+  t.notMatch(out, /^\{"level":/m, 'no raw JSON log line')
   t.match(out, `${api}/admin/queues`)
 
   const basic = {
