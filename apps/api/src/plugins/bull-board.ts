@@ -182,6 +182,7 @@ export async function registerBullBoard(app: FastifyInstance, deps: BullBoardDep
                   description: 'The Bull Board single-page app',
                   content: { 'text/html': { schema: z.string() } },
                 },
+                302: z.null().describe('No (valid) admin session: to /admin/login?next=…'),
               },
             }
           : {}),
