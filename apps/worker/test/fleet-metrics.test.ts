@@ -2,6 +2,7 @@
 // depths, sync lag as bounded aggregates (no tenant label, whatever the number of tenants), the
 // webhook inbox from its trigger-kept counters (equal to a real count through inserts, status
 // changes and the retention's deletes), and the whole output clean under `promtool check metrics`.
+// The exporter and the retention run in the worker, as its system role (tdb.systemDb).
 import { createRequire } from 'node:module'
 import t from 'tap'
 import { createTestDatabase } from '@xeno/db/testing'
@@ -51,7 +52,7 @@ t.test('fleet gauges: queues, bounded sync aggregates, inbox counters, promtool'
   registerFleetMetrics({
     registry: metrics.registry,
     queues: producer.allQueues,
-    repository: createMetricsRepository(tdb.db),
+    repository: createMetricsRepository(tdb.systemDb),
     logger,
     staleAfterSeconds: 3600,
     now: () => now,
@@ -166,7 +167,7 @@ t.test('fleet gauges: queues, bounded sync aggregates, inbox counters, promtool'
 
   // Retention: the 4 processed 10 days ago go (in batches of 3), nothing else; the counters follow.
   const sweeper = createWebhookSweeper({
-    receipts: createWebhookReceiptRepository(tdb.db),
+    receipts: createWebhookReceiptRepository(tdb.systemDb),
     producer,
     logger,
     now: () => now,
