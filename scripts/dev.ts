@@ -12,6 +12,7 @@
 // (admin), DEV_ADMIN_PASSWORD (xeno-dev-admin-password), DEV_DEMO_USERNAME (demo),
 // DEV_DEMO_PASSWORD (xeno-demo-password). SHOPIFY_ADMIN_ORIGIN is pointed at the fake.
 import { spawn, type ChildProcess } from 'node:child_process'
+import pretty from 'pino-pretty'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.ts'
@@ -69,11 +70,25 @@ const log = (line: string) => process.stdout.write(`[dev] ${line}\n`)
 const children: ChildProcess[] = []
 let stopping = false
 
+// The processes log JSON lines (production's format, for log shippers); here a person reads
+// them, so pino-pretty turns each line into a coloured one (lines that are not JSON pass as-is).
+function prettyTo(fd: 1 | 2) {
+  return pretty({
+    colorize: fd === 1 ? process.stdout.isTTY : process.stderr.isTTY,
+    destination: fd,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    messageFormat: '{service} {msg}',
+  })
+}
+
 function run(name: string, file: string, args: string[] = [], flags: string[] = []): ChildProcess {
   const child = spawn(process.execPath, [...flags, ...envFile, entry(file), ...args], {
     env: childEnv,
-    stdio: 'inherit',
+    stdio: ['inherit', 'pipe', 'pipe'],
   })
+  child.stdout?.pipe(prettyTo(1))
+  child.stderr?.pipe(prettyTo(2))
   child.on('exit', (code, signal) => {
     if (stopping) return
     process.stderr.write(`[dev] ${name} exited (${signal ?? code})\n`)

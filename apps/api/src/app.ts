@@ -48,6 +48,7 @@ import {
   type AdmissionLimits,
 } from './plugins/admission.ts'
 import { registerWeb, type WebDeps } from './plugins/web.ts'
+import { registerSecurityHeaders } from './plugins/security-headers.ts'
 
 /** Everything the HTTP layer needs, built by the composition root (or a test). */
 export type AppDeps = {
@@ -77,8 +78,8 @@ export type AppDeps = {
   /** Shopify install (OAuth) and the OAuth configuration view (routes/shopify.routes.ts). */
   shopify?: ShopifyRoutesDeps
   /**
-   * GET /metrics (plugins/metrics.ts): HTTP and process metrics always; queue depths, sync lag
-   * and webhook receipts when their sources are given; a bearer token when `token` is set.
+   * GET /metrics (plugins/metrics.ts): HTTP, readiness and process metrics; a bearer token when
+   * `token` is set. Fleet-wide gauges come from the worker exporter, not the API.
    */
   metrics?: MetricsDeps
   /** Bull Board at /admin/queues for admin sessions (plugins/bull-board.ts). */
@@ -192,6 +193,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandling(app)
+  // Before any route: helmet's headers (CSP, X-Frame-Options, …) on every response.
+  await registerSecurityHeaders(app, { appUrl: deps.auth?.appUrl })
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id)
   })
@@ -205,7 +208,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const auth = deps.auth ? await registerAuth(app, deps.auth) : registerAuthFailClosed(app)
   // Before any route: the OpenAPI generator and the request metrics hook see every route.
   await registerDocs(app, { appUrl: deps.auth?.appUrl })
-  const registry = registerMetrics(app, { ...deps.metrics, logger: deps.logger })
+  const registry = registerMetrics(app, {
+    health: deps.health,
+    ...deps.metrics,
+    logger: deps.logger,
+  })
   await app.register(metricsRoutes({ registry, token: deps.metrics?.token }))
   if (deps.bullBoard) await registerBullBoard(app, deps.bullBoard)
   if (deps.web) await registerWeb(app, deps.web)

@@ -31,7 +31,6 @@ import {
   createInstallService,
   createInstallRepository,
   createShopAccessService,
-  createMetricsRepository,
 } from '@xeno/core'
 import { createAdminFetch, createShopifyAdmin, exchangeAuthorizationCode } from '@xeno/shopify'
 import { fileURLToPath } from 'node:url'
@@ -209,11 +208,7 @@ async function main() {
     ingest,
     shopify,
     // Operator surfaces (issue 8): /metrics and Bull Board over every queue of the catalog.
-    metrics: {
-      token: config.METRICS_TOKEN,
-      queues: opsQueues.allQueues,
-      repository: createMetricsRepository(db),
-    },
+    metrics: { token: config.METRICS_TOKEN },
     bullBoard: { queues: opsQueues.allQueues(), readOnly: config.BULL_BOARD_READ_ONLY },
     admission: admissionLimits(config),
     trustProxy: config.TRUST_PROXY,

@@ -1,4 +1,5 @@
-// Bull Board at /admin/queues: anonymous and tenant callers are refused with the error envelope,
+// Bull Board at /admin/queues: anonymous page views go to the sign-in page, anonymous and tenant
+// API callers are refused with the error envelope (Bull Board's own errors too),
 // an admin sees every queue of the catalog, read-only mode refuses actions; and a real headless
 // Chromium (Debian's, driven by playwright-core) renders the board with the queue names.
 import t from 'tap'
@@ -11,11 +12,23 @@ type QueuesBody = { queues: { name: string; readOnlyMode: boolean }[] }
 
 t.test('anonymous and tenant callers are refused; an admin sees every queue', async (t) => {
   const h = await buildTestApp(t)
-  for (const url of ['/admin/queues', '/admin/queues/', '/admin/queues/api/queues']) {
+  // A page without a session: to the sign-in page, with the way back.
+  for (const url of ['/admin/queues', '/admin/queues/', '/admin/queues/queue/sync']) {
     const res = await h.app.inject({ method: 'GET', url })
-    t.equal(res.statusCode, 401, `anonymous GET ${url}`)
-    t.equal(res.json<{ error: { code: string } }>().error.code, 'UNAUTHORIZED')
+    t.equal(res.statusCode, 302, `anonymous GET ${url}`)
+    t.equal(res.headers.location, `/admin/login?next=${encodeURIComponent(url)}`)
   }
+  // The board's API answers the envelope (a script gets a status, not a page).
+  const api401 = await h.app.inject({ method: 'GET', url: '/admin/queues/api/queues' })
+  t.equal(api401.statusCode, 401, 'anonymous GET of the API')
+  t.equal(api401.json<{ error: { code: string } }>().error.code, 'UNAUTHORIZED')
+  // An expired or forged session cookie is no session either.
+  const forged = await h.app.inject({
+    method: 'GET',
+    url: '/admin/queues',
+    headers: { cookie: `${ADMIN_COOKIE}=forged` },
+  })
+  t.equal(forged.statusCode, 302, 'a forged cookie goes to the sign-in page')
   const pause = await h.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/sync/pause' })
   t.equal(pause.statusCode, 401, 'anonymous action refused')
 
@@ -37,6 +50,15 @@ t.test('anonymous and tenant callers are refused; an admin sees every queue', as
     headers: admin.headers,
   })
   t.equal(api.statusCode, 200)
+  // Bull Board's own errors answer in Xeno's envelope.
+  const missing = await h.app.inject({
+    method: 'GET',
+    url: '/admin/queues/api/queues/no-such-queue/1',
+    headers: admin.headers,
+  })
+  t.equal(missing.statusCode, 404)
+  t.match(missing.json(), { error: { code: 'NOT_FOUND', message: /queue not found/ } })
+  t.notOk('key' in missing.json<{ error: object }>().error, 'no Bull Board error key')
   const body = api.json<QueuesBody>()
   t.same(body.queues.map((q) => q.name).sort(), [...QUEUE_NAMES].sort(), 'every catalog queue')
   t.ok(
@@ -112,10 +134,11 @@ t.test('headless Chromium renders the board with every queue name', async (t) =>
   })
   t.teardown(() => browser.close())
 
-  // Without the cookie the browser gets the 401 envelope, not the board.
+  // Without the cookie the browser lands on the sign-in page, not the board.
   const anon = await browser.newPage()
   const refused = await anon.goto(`${base}/admin/queues`)
-  t.equal(refused?.status(), 401)
+  t.equal(refused?.status(), 200)
+  t.match(anon.url(), /\/admin\/login\?next=%2Fadmin%2Fqueues$/)
 
   const context = await browser.newContext()
   await context.addCookies([{ name: ADMIN_COOKIE, value: cookie, url: base }])

@@ -30,7 +30,7 @@ t.test('pnpm dev: install → backfill → analytics non-empty', async (t) => {
     SHOPIFY_CLIENT_SECRET: 'demo-test-secret',
     DEV_ADMIN_PASSWORD: 'demo-test-admin-password',
     DEV_DEMO_PASSWORD: 'demo-test-user-password',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
   })
   const dev = startProcess(DEV, env)
   t.teardown(async () => {
@@ -63,6 +63,9 @@ t.test('pnpm dev: install → backfill → analytics non-empty', async (t) => {
   const dashboard = await fetch(`${api}/app/`)
   t.equal(dashboard.status, 200, 'pnpm dev built the dashboard and the API serves it')
   t.match(dashboard.headers.get('content-type'), /text\/html/)
+  // The processes' JSON lines are pretty-printed (pino-pretty), not raw JSON.
+  t.match(out, /\bINFO\b.*xeno-api/, 'API log lines are pretty-printed')
+  t.notMatch(out, /^\{"level":/m, 'no raw JSON log line')
   t.match(out, `${api}/admin/queues`)
 
   const basic = {

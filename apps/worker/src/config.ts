@@ -27,19 +27,29 @@ export const workerProcessEnv = z.object({
   WORKER_METRICS_PORT: opsEnv.shape.WORKER_METRICS_PORT,
   WORKER_METRICS_HOST: opsEnv.shape.WORKER_METRICS_HOST,
   WORKER_HEARTBEAT_FILE: opsEnv.shape.WORKER_HEARTBEAT_FILE,
+  WORKER_EXPORTER: opsEnv.shape.WORKER_EXPORTER,
+  SYNC_STALE_AFTER_SECONDS: opsEnv.shape.SYNC_STALE_AFTER_SECONDS,
   SHUTDOWN_GRACE_MS: httpEnv.shape.SHUTDOWN_GRACE_MS,
 })
 export type WorkerConfig = z.output<typeof workerProcessEnv>
 
-/** Parses `--queues a,b` and `--concurrency N` (flags win over WORKER_QUEUES/WORKER_CONCURRENCY). */
+/**
+ * Parses `--queues a,b`, `--concurrency N` and `--exporter` (flags win over WORKER_QUEUES,
+ * WORKER_CONCURRENCY and WORKER_EXPORTER).
+ */
 export function parseWorkerArgs(
   argv: string[],
   config: WorkerConfig,
-): { queues: QueueName[]; concurrency: number } {
+): { queues: QueueName[]; concurrency: number; exporter: boolean } {
   let queuesArg = config.WORKER_QUEUES
   let concurrency = config.WORKER_CONCURRENCY
+  let exporter = config.WORKER_EXPORTER
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
+    if (a === '--exporter') {
+      exporter = true
+      continue
+    }
     const [flag, inline] = a.split('=', 2) as [string, string | undefined]
     const value = inline ?? argv[i + 1]
     if (flag === '--queues' || flag === '--concurrency') {
@@ -59,7 +69,10 @@ export function parseWorkerArgs(
     throw new Error(
       `--queues: unknown queue ${unknown.join(', ')} (known: ${QUEUE_NAMES.join(', ')})`,
     )
-  return { queues: queues as QueueName[], concurrency }
+  // The fleet-wide gauges are served on the worker's metrics listener: without one, nothing would.
+  if (exporter && config.WORKER_METRICS_PORT === undefined)
+    throw new Error('--exporter (WORKER_EXPORTER) needs WORKER_METRICS_PORT')
+  return { queues: queues as QueueName[], concurrency, exporter }
 }
 
 export function loadWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {

@@ -16,6 +16,7 @@ import {
   createWebhookReceiptRepository,
   createWebhookSweeper,
   createInstallRepository,
+  createMetricsRepository,
   createBulkFinishSignal,
   removeQueuedTenantJobs,
   retryForever,
@@ -26,6 +27,8 @@ import { syncResourceJob } from './jobs/sync-resource.job.ts'
 import { syncTenantJob } from './jobs/sync-tenant.job.ts'
 import { sweepWebhookReceiptsJob } from './jobs/sweep-webhook-receipts.job.ts'
 import { sweepOAuthStatesJob } from './jobs/sweep-oauth-states.job.ts'
+import { pruneWebhookReceiptsJob } from './jobs/prune-webhook-receipts.job.ts'
+import { registerFleetMetrics } from './fleet-metrics.ts'
 import { createWorker } from './worker.ts'
 import { createWorkerMetrics, startMetricsServer } from './metrics.ts'
 import { loadWorkerConfig, parseWorkerArgs } from './config.ts'
@@ -183,12 +186,22 @@ async function main() {
         // An hour past expiry: a late callback still finds its state (and says it expired).
         sweep: () => installRepo.deleteExpiredStates(new Date(), 60 * 60_000),
       }),
+      'prune-webhook-receipts': pruneWebhookReceiptsJob({ sweeper: webhookSweeper }),
     },
   })
   worker.start()
   // Job durations and failures (issue 8), served on WORKER_METRICS_PORT when set.
   const metrics = createWorkerMetrics()
   for (const w of worker.workers()) metrics.attach(w)
+  // The fleet-wide gauges, from this worker only when it is the exporter (one per fleet).
+  if (args.exporter)
+    registerFleetMetrics({
+      registry: metrics.registry,
+      queues: producer.allQueues,
+      repository: createMetricsRepository(db),
+      logger,
+      staleAfterSeconds: config.SYNC_STALE_AFTER_SECONDS,
+    })
   const metricsServer =
     config.WORKER_METRICS_PORT === undefined
       ? undefined
@@ -228,6 +241,20 @@ async function main() {
       )
       .catch((err: Error) =>
         logger.warn({ err: { message: err.message } }, 'cannot schedule the OAuth state sweep'),
+      )
+    // Inbox retention, hourly: processed receipts older than WEBHOOK_RETENTION_DAYS go.
+    await producer
+      .queue('maintenance')
+      .upsertJobScheduler(
+        'prune-webhook-receipts',
+        { every: 3_600_000 },
+        {
+          name: 'prune-webhook-receipts',
+          data: { retentionDays: config.WEBHOOK_RETENTION_DAYS, batchSize: 1000 },
+        },
+      )
+      .catch((err: Error) =>
+        logger.warn({ err: { message: err.message } }, 'cannot schedule the inbox retention'),
       )
   }
   await assertSchedules()

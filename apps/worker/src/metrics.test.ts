@@ -48,7 +48,7 @@ t.test('job counters and durations move as jobs complete and fail', async (t) =>
     s: string,
   ) => { name: string }[]
   const first = await scrape()
-  t.ok(parse(first).some((f) => f.name === 'xeno_worker_process_cpu_user_seconds_total'))
+  t.ok(parse(first).some((f) => f.name === 'process_cpu_user_seconds_total'))
   t.notMatch(first, /xeno_jobs_total\{/, 'no job observed yet')
 
   const ok = await producer.enqueue('sync-resource', {

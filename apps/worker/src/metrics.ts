@@ -1,17 +1,18 @@
 // Job metrics of a worker process, observed where jobs run: durations and outcomes per queue and
 // job name, plus process metrics. Served by an optional listener (WORKER_METRICS_PORT) that
-// Prometheus scrapes per worker; the API's /metrics reports queue depths and sync lag.
+// Prometheus scrapes per worker; the one worker started as the exporter adds the fleet-wide
+// gauges (fleet-metrics.ts).
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Job, Worker } from 'bullmq'
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { bearerMatches } from '@xeno/core'
+import { Counter, Histogram, Registry } from 'prom-client'
+import { bearerMatches, collectProcessMetrics } from '@xeno/core'
 import type { Logger } from '@xeno/logger'
 
 /** Prometheus registry of one worker process and the hook that feeds it from BullMQ workers. */
 export function createWorkerMetrics(options: { registry?: Registry } = {}) {
   const registry = options.registry ?? new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'xeno_worker_' })
+  collectProcessMetrics(registry)
   const jobs = new Counter({
     name: 'xeno_jobs_total',
     help: 'Jobs finished by this worker, by queue, job name and status (completed or failed)',

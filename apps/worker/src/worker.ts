@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq'
+import { DelayedError, MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq'
 import type { Logger } from '@xeno/logger'
 import {
   JOBS,
@@ -111,6 +111,9 @@ export function createWorker(deps: WorkerDeps) {
           lockDuration: LOCK_DURATION_MS,
           stalledInterval: STALLED_INTERVAL_MS,
           maxStalledCount: MAX_STALLED_COUNT,
+          // BullMQ's own per-minute completed/failed counts (Bull Board's charts), two weeks kept:
+          // a few KB of Redis per queue.
+          metrics: { maxDataPoints: MetricsTime.TWO_WEEKS },
         })
         worker.on('failed', (job, err) =>
           deps.logger.warn(

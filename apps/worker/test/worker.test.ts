@@ -53,11 +53,17 @@ t.test('--queues and --concurrency', async (t) => {
     SHOPIFY_CLIENT_SECRET: 's',
     WORKER_QUEUES: 'sync',
   })
-  t.same(parseWorkerArgs([], config), { queues: ['sync'], concurrency: 4 })
+  t.same(parseWorkerArgs([], config), { queues: ['sync'], concurrency: 4, exporter: false })
   t.same(parseWorkerArgs(['--queues', 'webhooks,sync', '--concurrency=8'], config), {
     queues: ['webhooks', 'sync'],
     concurrency: 8,
+    exporter: false,
   })
+  // The fleet exporter serves on the worker's metrics listener, so it needs one.
+  t.throws(() => parseWorkerArgs(['--exporter'], config), /needs WORKER_METRICS_PORT/)
+  const withPort = { ...config, WORKER_METRICS_PORT: 9464 }
+  t.equal(parseWorkerArgs(['--exporter'], withPort).exporter, true)
+  t.equal(parseWorkerArgs([], { ...withPort, WORKER_EXPORTER: true }).exporter, true)
   t.throws(() => parseWorkerArgs(['--queues', 'nope'], config), /unknown queue nope/)
   t.throws(() => parseWorkerArgs(['--concurrency', '0'], config), /concurrency/)
   t.throws(() => parseWorkerArgs(['--bogus'], config), /unknown option/)

@@ -198,6 +198,16 @@ export const opsEnv = z.object({
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   // A file the worker touches every few seconds while it runs (the image's HEALTHCHECK reads it).
   WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
+  // This worker also exports the fleet-wide gauges (queue depths, sync, webhook inbox) on its
+  // metrics listener; run exactly one such exporter so sums over processes stay right.
+  WORKER_EXPORTER: boolString(false),
+  // Sync checkpoints without a success for this long count as stale (xeno_sync_stale_checkpoints).
+  SYNC_STALE_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86400)
+    .default(3600),
 })
 
 /** Worker process knobs. */
@@ -205,6 +215,9 @@ export const workerEnv = z.object({
   WORKER_QUEUES: z.string().optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   SYNC_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  // Processed webhook receipts are deleted after this many days (at least 3: a receipt also
+  // deduplicates Shopify's redeliveries, which go on for 48 hours).
+  WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(3).max(3650).default(7),
 })
 
 /**

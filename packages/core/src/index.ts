@@ -135,8 +135,10 @@ export { createInstallRepository } from './install/install.repository.ts'
 export { createBulkFinishSignal } from './webhooks/bulk-finish-signal.ts'
 export type { BulkFinishSignal } from './webhooks/bulk-finish-signal.ts'
 export { removeQueuedTenantJobs } from './webhooks/tenant-jobs.ts'
-/** Fleet-wide reads for GET /metrics (sync lag per tenant, webhook inbox by status). */
+/** Fleet-wide reads for the metrics exporter (sync lag aggregates, webhook inbox by status). */
 export { createMetricsRepository } from './metrics/metrics.repository.ts'
-export type { MetricsRepository, SyncLagRow } from './metrics/metrics.repository.ts'
+export { SYNC_LAG_BUCKETS } from './metrics/metrics.repository.ts'
+export { collectProcessMetrics } from './metrics/process-metrics.ts'
+export type { MetricsRepository, SyncLagAggregate } from './metrics/metrics.repository.ts'
 export { createWebhookApi } from './webhooks/webhook-routes.deps.ts'
 export type { WebhookApi } from './webhooks/webhook-routes.deps.ts'

@@ -365,6 +365,12 @@ export interface TenantUsers {
   username: string;
 }
 
+export interface WebhookReceiptCounts {
+  count: Generated<Int8>;
+  shard: number;
+  status: string;
+}
+
 export interface WebhookReceipts {
   apiVersion: string | null;
   attempts: Generated<number>;
@@ -413,5 +419,6 @@ export interface DB {
   tenants: Tenants;
   tenantSessions: TenantSessions;
   tenantUsers: TenantUsers;
+  webhookReceiptCounts: WebhookReceiptCounts;
   webhookReceipts: WebhookReceipts;
 }

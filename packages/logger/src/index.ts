@@ -2,7 +2,12 @@ import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'p
 
 export type { Logger }
 
-/** Paths pino censors anywhere we log: headers, credentials, tokens, OAuth codes. */
+/**
+ * Paths pino censors anywhere we log: headers, credentials, tokens, OAuth codes. `code` is an
+ * OAuth authorization code only where a request's query, params or body or an OAuth step carry
+ * it (or at the top of a line); everywhere else it is an error's code (`err.code`: ECONNREFUSED,
+ * a Postgres SQLSTATE such as 23505), which must stay readable, so there is no `*.code`.
+ */
 export const REDACT_PATHS = [
   'authorization',
   'cookie',
@@ -32,8 +37,19 @@ export const REDACT_PATHS = [
   '*.clientSecret',
   '*.client_secret',
   '*.apiKey',
-  '*.code',
   '*.hmac',
+  'query.code',
+  'params.code',
+  'body.code',
+  'oauth.code',
+  'authorizationCode',
+  'authorization_code',
+  '*.query.code',
+  '*.params.code',
+  '*.body.code',
+  '*.oauth.code',
+  '*.authorizationCode',
+  '*.authorization_code',
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',

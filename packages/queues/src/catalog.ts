@@ -63,6 +63,16 @@ export const JOBS = {
     attempts: 1,
     backoff: { type: 'fixed', delay: 1_000 },
   },
+  /** Retention of the inbox: deletes processed receipts older than the retention, in batches. */
+  'prune-webhook-receipts': {
+    queue: QUEUES.maintenance,
+    payload: z.object({
+      retentionDays: z.number().int().min(3).max(3650),
+      batchSize: z.number().int().min(1).max(10_000).default(1000),
+    }),
+    attempts: 1,
+    backoff: { type: 'fixed', delay: 1_000 },
+  },
 } as const
 
 export type JobName = keyof typeof JOBS

@@ -1,9 +1,11 @@
 // Bull Board at /admin/queues: every queue of the catalog, admin sessions only, read-only on
 // request (BULL_BOARD_READ_ONLY). Its routes are Bull Board's own; an onRoute hook scoped to them
-// gives each `config.auth: 'admin'` (the auth plugin then rejects anyone else with 401) and lists
-// them in the OpenAPI document under the `queues` tag.
+// gives each `config.auth: 'admin'` (the auth plugin then rejects anyone else) and lists only the
+// board's page in the OpenAPI document, under the `queues` tag.
 import type { FastifyInstance } from 'fastify'
 import type { Queue } from 'bullmq'
+import { z } from 'zod'
+import { ADMIN_LOGIN_PATH, adminLoginRoutes } from './admin-login.ts'
 import { createBullBoard } from '@bull-board/api'
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
@@ -61,6 +63,51 @@ export function allowBodilessBoardActions(app: FastifyInstance) {
   })
 }
 
+// The board's JSON API and static assets (not pages a person opens).
+const BOARD_INTERNAL = new RegExp(`^${BULL_BOARD_PREFIX}/(api|static)/`)
+
+/**
+ * Bull Board's page, less what would leave the origin or break the CSP: its Google Fonts link
+ * (the UI falls back to the system font stack) and the loading placeholder's inline styles (the
+ * app replaces the placeholder as soon as it starts).
+ */
+function withoutOutsideAssets(html: string): string {
+  return html
+    .replace(/<link[^>]+fonts\.(googleapis|gstatic)\.com[^>]*>/g, '')
+    .replace(/<div id="root">[\s\S]*?<\/div>\s*(?=<script)/, '<div id="root"></div>\n')
+}
+
+/** An error body of Bull Board's as `{ error: { code, message } }` (ours pass unchanged). */
+function inEnvelope(payload: string, status: number): string {
+  let body: unknown
+  try {
+    body = JSON.parse(payload)
+  } catch {
+    body = undefined
+  }
+  const error = (body as { error?: unknown } | undefined)?.error
+  if (error && typeof error === 'object' && 'code' in error && 'message' in error) return payload
+  const fields = error && typeof error === 'object' ? (error as Record<string, unknown>) : {}
+  const first = [error, fields.message, fields.key].find((v) => typeof v === 'string')
+  const detail = typeof first === 'string' ? first : ''
+  const code =
+    status === 404
+      ? 'NOT_FOUND'
+      : status === 405
+        ? 'METHOD_NOT_ALLOWED'
+        : status >= 500
+          ? 'INTERNAL_ERROR'
+          : 'BAD_REQUEST'
+  const message =
+    status >= 500
+      ? 'internal error'
+      : detail
+          .replace(/^ERRORS\./, '')
+          .toLowerCase()
+          .replaceAll('_', ' ') || code.toLowerCase()
+  return JSON.stringify({ error: { code, message } })
+}
+
 /** Registers the board under /admin/queues; call after the auth plugin. */
 export async function registerBullBoard(app: FastifyInstance, deps: BullBoardDeps) {
   const serverAdapter = new FastifyAdapter()
@@ -93,18 +140,52 @@ export async function registerBullBoard(app: FastifyInstance, deps: BullBoardDep
     }
   })
 
+  await app.register(adminLoginRoutes({ fallback: BULL_BOARD_PREFIX }))
   await app.register(async (scope) => {
     scope.addHook('onRequest', (request, _reply, done) => {
       if (marked.has(request)) delete request.headers['content-type']
       done()
     })
+    scope.addHook('onSend', async (request, reply, payload) => {
+      const path = request.url.split('?')[0] ?? ''
+      const page = request.method === 'GET' && !BOARD_INTERNAL.test(path)
+      // A person opening the board without a (valid) session: to the sign-in page and back.
+      if (page && reply.statusCode === 401) {
+        void reply
+          .code(302)
+          .header('location', `${ADMIN_LOGIN_PATH}?next=${encodeURIComponent(request.url)}`)
+          .header('content-type', 'text/plain; charset=utf-8')
+        return ''
+      }
+      if (typeof payload !== 'string') return payload
+      const type = String(reply.getHeader('content-type') ?? '')
+      if (type.startsWith('text/html')) return withoutOutsideAssets(payload)
+      // Bull Board's own errors ({"error":{"key":…}} and the like) in Xeno's envelope.
+      if (reply.statusCode >= 400 && type.startsWith('application/json'))
+        return inEnvelope(payload, reply.statusCode)
+      return payload
+    })
     scope.addHook('onRoute', (route) => {
       route.config = { ...route.config, auth: 'admin' }
+      // Only the board's page is in the OpenAPI document: its JSON API and static assets are
+      // Bull Board's internals, not Xeno's API.
+      const page = route.url === BULL_BOARD_PREFIX && route.method === 'GET'
       route.schema = {
         ...route.schema,
-        hide: false,
+        hide: !page,
         tags: ['queues'],
-        summary: `Bull Board${route.url.includes('/api/') ? ' API' : ''}: ${route.url.slice(BULL_BOARD_PREFIX.length) || '/'}`,
+        summary: 'Bull Board (HTML page)',
+        ...(page
+          ? {
+              response: {
+                200: {
+                  description: 'The Bull Board single-page app',
+                  content: { 'text/html': { schema: z.string() } },
+                },
+                302: z.null().describe('No (valid) admin session: to /admin/login?next=…'),
+              },
+            }
+          : {}),
       }
     })
     await scope.register(serverAdapter.registerPlugin(), {

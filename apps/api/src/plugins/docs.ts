@@ -111,6 +111,7 @@ const ERRORS: Record<number, z.ZodType> = {
     'Not found; also what a credential of another tenant gets (never 403).',
     'NOT_FOUND',
   ),
+  414: envelope('A path parameter is longer than the router accepts.', 'URI_TOO_LONG'),
   429: envelope('Too many attempts; see Retry-After.', 'RATE_LIMITED'),
   503: envelope(
     'Overloaded: no turn or database connection was free in time; see Retry-After.',
@@ -123,13 +124,37 @@ function errorStatuses(auth: Auth, url: string): number[] {
   const s = [400, 500]
   if (auth !== 'public' && auth !== undefined) s.push(401)
   if (auth === 'admin' || auth === 'tenant') s.push(403)
-  if (auth === 'tenant' && url.includes('/:')) s.push(404)
+  if (url.includes('/:') && auth !== 'public' && auth !== undefined) s.push(404)
+  if (url.includes('/:')) s.push(414)
   if (/\/login$|\/bootstrap$/.test(url) || (auth === 'tenant' && url.includes('/:id'))) s.push(429)
   return s
 }
 
 const zodTransform = createJsonSchemaTransform({ skipList: [] })
 type TransformInput = Parameters<typeof zodTransform>[0]
+
+/**
+ * A deterministic operationId from the method and the route pattern, so every operation has one
+ * without each route naming itself: `GET /api/tenants/:id/metrics/revenue` →
+ * `getTenantsByIdMetricsRevenue` (`/api` dropped, `:param` → `ByParam`, kebab-case joined). A
+ * route may still set `schema.operationId` itself; that one wins.
+ */
+export function operationIdOf(method: string, url: string): string {
+  const cap = (w: string) => (w ? w[0]!.toUpperCase() + w.slice(1) : '')
+  const words = url
+    .replace(/^\/api(?=\/|$)/, '')
+    .split('/')
+    .filter(Boolean)
+    .map((segment) =>
+      segment.startsWith(':')
+        ? `By${cap(segment.slice(1))}`
+        : segment
+            .split(/[^A-Za-z0-9]+/)
+            .map(cap)
+            .join(''),
+    )
+  return `${method.toLowerCase()}${words.join('')}`
+}
 
 /** Adds security and error responses from the route's config, then converts zod to JSON Schema. */
 function transform(doc: TransformInput) {
@@ -146,7 +171,19 @@ function transform(doc: TransformInput) {
   schema.response = response
   if (!('security' in schema)) schema.security = securityOf(auth, doc.url)
   schema['x-auth'] = auth ?? 'none'
-  const out = zodTransform({ ...doc, schema })
+  // A plugin's root route is registered as `/prefix/` (Fastify also answers `/prefix`): the
+  // document names the path without the trailing slash.
+  const url = doc.url.length > 1 ? doc.url.replace(/\/+$/, '') : doc.url
+  const method = Array.isArray(route?.method) ? route.method[0] : route?.method
+  schema.operationId ??= operationIdOf(String(method ?? 'get'), url)
+  const out = { ...zodTransform({ ...doc, schema }), url }
+  // Redirects answer no body: a Location header instead of content.
+  const responses = (out.schema as { response?: Record<string, Record<string, unknown>> }).response
+  for (const [status, r] of Object.entries(responses ?? {}))
+    if (/^3\d\d$/.test(status)) {
+      r.type = 'null'
+      r.headers ??= { location: { type: 'string', description: 'Where to go next' } }
+    }
   // @fastify/swagger turns a querystring's `properties` into parameters; a free-form record
   // (e.g. Shopify's signed callback query) has none and would become an invalid parameter.
   const converted = out.schema as { querystring?: { properties?: unknown }; description?: string }
@@ -156,6 +193,50 @@ function transform(doc: TransformInput) {
       `${converted.description ?? ''}\n\nQuery: free-form key/value pairs (all of them are covered by the signature).`.trim()
   }
   return out
+}
+
+type Document = {
+  paths?: Record<string, Record<string, { security?: Record<string, string[]>[] }>>
+  components?: { securitySchemes?: Record<string, unknown> }
+}
+
+/**
+ * zod writes `z.unknown().nullable()` as `anyOf: [{}, {type: 'null'}]`; the empty branch already
+ * admits anything, so the anyOf says nothing (and linters flag it): keep the schema, drop it.
+ */
+function dropVacuousAnyOf(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(dropVacuousAnyOf)
+  if (!node || typeof node !== 'object') return
+  const o = node as Record<string, unknown>
+  if (
+    Array.isArray(o.anyOf) &&
+    (o.anyOf as unknown[]).some(
+      (branch) => !!branch && typeof branch === 'object' && !Object.keys(branch).length,
+    )
+  )
+    delete o.anyOf
+  for (const value of Object.values(o)) dropVacuousAnyOf(value)
+}
+
+/**
+ * zod's components, then the security schemes no operation uses left out (which ones are used
+ * depends on the configuration: the metrics bearer only exists with METRICS_TOKEN).
+ */
+function transformObject(input: Parameters<typeof jsonSchemaTransformObject>[0]) {
+  const doc = jsonSchemaTransformObject(input) as Document
+  dropVacuousAnyOf(doc)
+  const schemes = doc.components?.securitySchemes
+  if (schemes) {
+    const used = new Set<string>()
+    for (const item of Object.values(doc.paths ?? {}))
+      for (const op of Object.values(item))
+        for (const requirement of op.security ?? [])
+          for (const name of Object.keys(requirement)) used.add(name)
+    doc.components!.securitySchemes = Object.fromEntries(
+      Object.entries(schemes).filter(([name]) => used.has(name)),
+    )
+  }
+  return doc as ReturnType<typeof jsonSchemaTransformObject>
 }
 
 const DESCRIPTION = `Multi-tenant Shopify ingestion and analytics.
@@ -168,7 +249,7 @@ Tenant routes take the tenant in \`:id\`; a credential of another tenant gets 40
 /**
  * Registers @fastify/swagger at the root (it must see every route, so call this before any route
  * is registered) and Swagger UI under /docs. The UI's own routes are public (an onRoute hook
- * scoped to them sets `config.auth`) and listed in the document under the `docs` tag.
+ * scoped to them sets `config.auth`); only /docs/json and /docs/yaml are in the document.
  */
 export async function registerDocs(app: FastifyInstance, options: { appUrl?: string } = {}) {
   const swaggerOptions: FastifyDynamicSwaggerOptions = {
@@ -184,21 +265,34 @@ export async function registerDocs(app: FastifyInstance, options: { appUrl?: str
       ],
     },
     transform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject,
   }
   await app.register(fastifySwagger, swaggerOptions)
   await app.register(async (scope) => {
     scope.addHook('onRoute', (route) => {
       route.config = { ...route.config, auth: 'public' }
+      // The document lists itself; the UI's page, redirect and static assets are not API.
+      const json = route.url.endsWith('/json')
+      const yaml = route.url.endsWith('/yaml')
       route.schema = {
         ...route.schema,
-        hide: false,
+        hide: !json && !yaml,
         tags: ['docs'],
-        summary: route.url.endsWith('/json')
-          ? 'This OpenAPI 3.1 document (JSON)'
-          : route.url.endsWith('/yaml')
-            ? 'This OpenAPI 3.1 document (YAML)'
-            : 'Swagger UI and its assets',
+        summary: json ? 'This OpenAPI 3.1 document (JSON)' : 'This OpenAPI 3.1 document (YAML)',
+        ...(json || yaml
+          ? {
+              response: {
+                200: {
+                  description: `The OpenAPI 3.1 document as ${json ? 'JSON' : 'YAML'}`,
+                  content: {
+                    [json ? 'application/json' : 'application/x-yaml']: {
+                      schema: json ? z.looseObject({ openapi: z.string() }) : z.string(),
+                    },
+                  },
+                },
+              },
+            }
+          : {}),
       }
     })
     await scope.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX })

@@ -17,11 +17,11 @@ export function metricsRoutes(deps: {
         schema: {
           tags: ['ops'],
           summary: 'Prometheus metrics',
-          description: `Prometheus text exposition format (0.0.4): \`xeno_http_requests_total\` and
-\`xeno_http_request_duration_seconds\` by method, route pattern and status; \`xeno_queue_jobs\` by
-queue and state; \`xeno_sync_lag_seconds\` and \`xeno_sync_last_success_timestamp_seconds\` by
-tenant and resource; \`xeno_webhook_receipts\` by status; \`xeno_metrics_source_up\`; process
-metrics (\`xeno_api_*\`). Job durations and failures come from each worker's own /metrics
+          description: `Prometheus text exposition format (0.0.4) of this API process:
+\`xeno_http_requests_total\` and \`xeno_http_request_duration_seconds\` by method, route pattern
+and status; \`xeno_api_dependency_up\` (this replica's readiness); the standard process metrics
+(\`process_*\`, \`nodejs_*\`). Fleet-wide gauges (queues, sync lag, webhook inbox) come from the
+worker started with --exporter, job durations and failures from every worker's own /metrics
 (WORKER_METRICS_PORT). When METRICS_TOKEN is set, send \`Authorization: Bearer <token>\`.`,
           security: deps.token ? [{ metricsBearer: [] }] : [],
           response: {

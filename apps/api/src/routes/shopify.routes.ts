@@ -1,5 +1,5 @@
 import fastifyRateLimit from '@fastify/rate-limit'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError, RateLimitedError, type InstallService } from '@xeno/core'
@@ -124,6 +124,7 @@ export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginAsyncZod {
           description:
             "Redirects (302) to Shopify's authorize page with a single-use state bound to the shop. Rate limited per client address and per shop, and refused while too many installs are in progress (429 with Retry-After).",
           querystring: z.object({ shop: z.string().min(1).max(255) }).passthrough(),
+          response: { 302: z.null().describe("Redirect to Shopify's authorize page") },
         },
       },
       async (request, reply) => {
@@ -144,6 +145,7 @@ export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginAsyncZod {
           description:
             'Checks state (single use, same shop), HMAC, timestamp (±90 s) and shop; exchanges the code for an expiring offline token; creates or reactivates the tenant; registers webhooks; starts the initial backfill; redirects to the success page.',
           querystring: z.record(z.string(), z.string().max(2048)),
+          response: { 302: z.null().describe('Redirect to the install success page') },
         },
       },
       async (request, reply) => {
@@ -158,7 +160,8 @@ export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginAsyncZod {
             const again = shop
               ? ` <a href="/api/shopify/install?shop=${encodeURIComponent(shop)}">Start the install again</a>.`
               : ' Start the install again from your Shopify admin.'
-            return reply
+            // The route's schema types its success answer (302); this page answers an error.
+            return (reply as unknown as FastifyReply)
               .code(statusOfError(err))
               .type('text/html; charset=utf-8')
               .send(
@@ -179,6 +182,12 @@ export function shopifyRoutes(deps: ShopifyRoutesDeps): FastifyPluginAsyncZod {
           tags: ['shopify'],
           summary: 'Install success page',
           querystring: z.object({ shop: z.string().max(255).default('') }),
+          response: {
+            200: {
+              description: 'The install success page',
+              content: { 'text/html': { schema: z.string() } },
+            },
+          },
         },
       },
       async (request, reply) =>

@@ -212,6 +212,15 @@ export const CROSS_TENANT_ROUTES: Record<string, CrossTenantCase> = {
   'GET /app': { build: () => ({ url: '/app' }), denied: false },
   'GET /app/*': { build: (a) => ({ url: `/app/overview?tenant=${a.tenantId}` }), denied: false },
   'GET /app/assets/*': { build: () => ({ url: '/app/assets/missing.js' }), denied: false },
+  // The admin sign-in page and its assets (plugins/admin-login.ts): public, the same for everyone.
+  ...Object.fromEntries(
+    ['GET /admin/login', 'GET /admin/login.js', 'GET /admin/login.css'].map(
+      (key): [string, CrossTenantCase] => [
+        key,
+        { build: () => ({ url: key.split(' ')[1]! }), denied: false },
+      ],
+    ),
+  ),
   // Prometheus metrics (routes/metrics.routes.ts): public unless METRICS_TOKEN is set; the suite's
   // app reports no per-tenant series.
   'GET /metrics': { build: () => ({ url: '/metrics' }), denied: false },

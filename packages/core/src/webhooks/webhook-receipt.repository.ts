@@ -168,6 +168,30 @@ export function createWebhookReceiptRepository(db: Database) {
       )
     },
 
+    /**
+     * Deletes up to `limit` processed or skipped receipts finished before `olderThan`, across
+     * tenants (the retention job); returns how many went. Failed and unprocessed receipts stay.
+     * Each batch is its own short transaction, so the intake never waits behind a long delete.
+     */
+    async deleteFinishedBefore(olderThan: Date, limit: number): Promise<number> {
+      return withSystem(db, async (trx) => {
+        const victims = trx
+          .selectFrom('webhookReceipts')
+          .select(['tenantId', 'id'])
+          .where('status', 'in', ['processed', 'skipped'])
+          .where('processedAt', '<', olderThan)
+          .orderBy('processedAt')
+          .limit(limit)
+        const result = await trx
+          .deleteFrom('webhookReceipts')
+          .where((eb) =>
+            eb(eb.refTuple('tenantId', 'id'), 'in', victims.$asTuple('tenantId', 'id')),
+          )
+          .executeTakeFirst()
+        return Number(result.numDeletedRows)
+      })
+    },
+
     /** Loads a receipt and locks it for the rest of trx (one processor at a time). */
     /** The receipt as it is now, without a lock (read before slow work outside a transaction). */
     async peek(tenantId: string, id: string): Promise<Receipt | undefined> {

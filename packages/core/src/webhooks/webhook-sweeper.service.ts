@@ -61,6 +61,31 @@ export function createWebhookSweeper(deps: WebhookSweeperDeps) {
       return deps.receipts.getForAdmin(id)
     },
 
+    /**
+     * Retention: deletes processed and skipped receipts older than `retentionDays`, in batches
+     * of `batchSize` (each its own transaction), at most `maxBatches` per run (the next run
+     * goes on). A receipt's row is also what deduplicates Shopify's redeliveries, which stop
+     * after 48 hours, so the retention stays above that (WEBHOOK_RETENTION_DAYS ≥ 3).
+     */
+    async prune(
+      retentionDays: number,
+      batchSize = 1000,
+      maxBatches = 100,
+    ): Promise<{ deleted: number; more: boolean }> {
+      const cutoff = new Date(now().getTime() - retentionDays * 86_400_000)
+      let deleted = 0
+      for (let i = 0; i < maxBatches; i++) {
+        const n = await deps.receipts.deleteFinishedBefore(cutoff, batchSize)
+        deleted += n
+        if (n < batchSize) {
+          if (deleted) deps.logger.info({ deleted, retentionDays }, 'webhook receipts pruned')
+          return { deleted, more: false }
+        }
+      }
+      deps.logger.info({ deleted, retentionDays, more: true }, 'webhook receipts pruned')
+      return { deleted, more: true }
+    },
+
     /** Admin replay of a failed (or stuck) receipt: back to `received`, and a fresh job. */
     async replay(receiptId: string): Promise<{ tenantId: string; id: string } | undefined> {
       const r = await deps.receipts.resetForReplay(receiptId)
