@@ -58,8 +58,9 @@ export async function registerWeb(app: FastifyInstance, deps: WebDeps) {
 
     const page = async (_request: unknown, reply: FastifyReply) => {
       if (!existsSync(index)) return reply.code(503).header('retry-after', '60').send(NOT_BUILT)
-      if (!reply.hasHeader('content-security-policy'))
-        void reply.header('content-security-policy', WEB_CSP)
+      // The dashboard needs none of the inline-style hashes Swagger UI and Bull Board need: its
+      // page gets the strictest policy, in place of the app-wide one.
+      void reply.header('content-security-policy', WEB_CSP)
       return reply
         .header('cache-control', 'no-cache')
         .header('x-content-type-options', 'nosniff')

@@ -48,19 +48,6 @@ export type AdminReceipt = {
   processedAt: Date | null
 }
 
-const ADMIN_COLUMNS = [
-  'r.id',
-  'r.tenantId',
-  't.shopDomain',
-  'r.topic',
-  'r.webhookId',
-  'r.status',
-  'r.attempts',
-  'r.lastError',
-  'r.receivedAt',
-  'r.processedAt',
-] as const
-
 /** All SQL on webhook_receipts, the webhook inbox. */
 export function createWebhookReceiptRepository(db: Database) {
   return {
@@ -321,31 +308,21 @@ export function createWebhookReceiptRepository(db: Database) {
       limit: number
       before?: Date
     }): Promise<AdminReceipt[]> {
-      return withSystem(db, (trx) => {
-        let q = trx
-          .selectFrom('webhookReceipts as r')
-          .innerJoin('tenants as t', 't.id', 'r.tenantId')
-          .select(ADMIN_COLUMNS)
-          .where('r.status', '=', filter.status)
-        if (filter.before) q = q.where('r.receivedAt', '<', filter.before)
-        return q
-          .orderBy('r.receivedAt', 'desc')
-          .orderBy('r.id')
-          .limit(filter.limit)
-          .execute() as Promise<AdminReceipt[]>
-      })
+      // The API has no system mode: the database's listing function, signed for it (callers
+      // have checked the admin).
+      const { rows } = await sql<AdminReceipt>`
+        SELECT * FROM app_admin_list_receipts(${filter.status}, ${filter.limit},
+          ${filter.before ?? null}::timestamptz, ${signContext(db, 'admin-receipts')})`.execute(db)
+      return rows
     },
 
     /** One receipt by id across tenants (admin), without its payload. */
     async getForAdmin(id: string): Promise<AdminReceipt | undefined> {
-      return withSystem(db, (trx) =>
-        trx
-          .selectFrom('webhookReceipts as r')
-          .innerJoin('tenants as t', 't.id', 'r.tenantId')
-          .select(ADMIN_COLUMNS)
-          .where('r.id', '=', id)
-          .executeTakeFirst(),
-      ) as Promise<AdminReceipt | undefined>
+      const { rows } = await sql<AdminReceipt>`
+        SELECT * FROM app_admin_receipt(${id}::uuid, ${signContext(db, `admin-receipt:${id}`)})`.execute(
+        db,
+      )
+      return rows[0]
     },
 
     async findById(id: string): Promise<{ tenantId: string; status: string } | undefined> {
