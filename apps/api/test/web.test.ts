@@ -65,17 +65,31 @@ t.test('not built: 503 saying how to build', async (t) => {
   )
 })
 
-t.test('the dashboard routes are public and in the OpenAPI document', async (t) => {
+t.test('the dashboard page is public and in the OpenAPI document, once', async (t) => {
   const h = await buildTestApp(t, { deps: { web: { root: fakeDist() } } })
   const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json<{
-    paths: Record<string, Record<string, { 'x-auth'?: string; tags?: string[]; summary?: string }>>
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          'x-auth'?: string
+          tags?: string[]
+          responses?: Record<string, { content?: Record<string, unknown> }>
+        }
+      >
+    >
   }>()
-  for (const p of ['/app', '/app/{*}', '/app/assets/{*}']) {
-    const op = doc.paths[p]?.get
-    t.equal(op?.['x-auth'], 'public', `${p} is public`)
-    t.same(op?.tags, ['web'])
-  }
-  t.match(doc.paths['/app']?.get?.summary, /text\/html/)
+  const op = doc.paths['/app']?.get
+  t.equal(op?.['x-auth'], 'public', '/app is public')
+  t.same(op?.tags, ['web'])
+  t.ok(op?.responses?.['200']?.content?.['text/html'], 'declared as an HTML page')
+  // Its client-side paths and hashed assets are wildcards, which OpenAPI cannot name.
+  t.same(
+    Object.keys(doc.paths).filter((p) => p.startsWith('/app/')),
+    [],
+    'no wildcard path in the document',
+  )
 })
 
 t.test('admin inbox: failed receipts across tenants, one receipt, validation', async (t) => {

@@ -2,6 +2,7 @@
 // year of caching, and index.html for /app and every other /app/… path, so the app's own router
 // takes a shared link to the page it names. The app talks only to the public HTTP API; these
 // routes are public (the page holds no data) and listed in the OpenAPI document under `web`.
+import { z } from 'zod'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance, FastifyReply } from 'fastify'
@@ -44,14 +45,27 @@ export async function registerWeb(app: FastifyInstance, deps: WebDeps) {
   await app.register(async (scope) => {
     scope.addHook('onRoute', (route) => {
       route.config = { ...route.config, auth: 'public' }
-      route.schema = {
-        ...route.schema,
-        hide: false,
-        tags: ['web'],
-        summary: route.url.includes('/assets/')
-          ? 'Dashboard assets (JavaScript, CSS; content-hashed names)'
-          : 'The dashboard web app (text/html; the app routes itself from the path)',
-      }
+      // The document lists the page once; its client-side paths and hashed assets (wildcards,
+      // which OpenAPI cannot name) stay out of it, as Bull Board's internals do.
+      route.schema =
+        route.url === WEB_PREFIX
+          ? {
+              ...route.schema,
+              tags: ['web'],
+              summary:
+                'The dashboard web app (the same page serves every /app/… path; it routes itself)',
+              response: {
+                200: {
+                  description: 'The dashboard page',
+                  content: { 'text/html': { schema: z.string() } },
+                },
+                503: {
+                  description: 'The dashboard is not built (`pnpm build:web`)',
+                  content: { 'text/plain': { schema: z.string() } },
+                },
+              },
+            }
+          : { ...route.schema, hide: true }
     })
     // serve: false: only reply.sendFile, in this scope; the routes below decide what is served.
     await scope.register(fastifyStatic, { root: deps.root, serve: false })

@@ -2,7 +2,8 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { UnauthorizedError, type AdminAuthService } from '@xeno/core'
 import { ADMIN_COOKIE, type Authenticator } from '../plugins/auth.ts'
-import { authErrors, errorBody, passwordSchema, text, usernameSchema } from './tenants.routes.ts'
+import { authErrors, errorBody } from '../http/schemas.ts'
+import { passwordSchema, text, usernameSchema } from './tenants.routes.ts'
 
 const adminJson = z.object({ id: z.string(), username: z.string() })
 const credentials = z.object({ username: usernameSchema, password: passwordSchema })

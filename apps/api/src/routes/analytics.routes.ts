@@ -1,16 +1,9 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { COMPARE_MODES, ValidationError, withComparison, type AnalyticsService } from '@xeno/core'
-import { formatQuery } from './customer-analytics.routes.ts'
+import { authErrors, formatQuery } from '../http/schemas.ts'
 
-const errorBody = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  }),
-})
-const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody }
+const errors = authErrors
 
 const params = z.object({ id: z.guid() })
 const rangeQuery = z.object({

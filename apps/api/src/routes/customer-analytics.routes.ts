@@ -1,21 +1,11 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { RFM_SEGMENTS, ValidationError, type CustomerAnalyticsService } from '@xeno/core'
+import { authErrors, formatQuery } from '../http/schemas.ts'
 
-const errorBody = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  }),
-})
-const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody }
+const errors = authErrors
 
 const params = z.object({ id: z.guid() })
-export const formatQuery = z
-  .enum(['json', 'csv'])
-  .optional()
-  .describe('`csv` answers text/csv (as does `Accept: text/csv`); default json')
 const rangeQuery = z.object({
   from: z
     .string()

@@ -6,14 +6,7 @@ import {
   ValidationError,
   type EventsService,
 } from '@xeno/core'
-
-const errorBody = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  }),
-})
+import { errorBody } from '../http/schemas.ts'
 
 // 500 events of up to 16 KB of properties each, plus their envelopes.
 const BODY_LIMIT = 10 * 1024 * 1024

@@ -2,14 +2,8 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { IngestService } from '@xeno/core'
 import { RESOURCES } from '@xeno/queues'
+import { errorBody } from '../http/schemas.ts'
 
-const errorBody = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  }),
-})
 const params = z.object({ id: z.uuid() })
 const iso = (d: Date | null) => (d ? d.toISOString() : null)
 

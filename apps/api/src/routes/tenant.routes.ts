@@ -9,9 +9,8 @@ import {
 } from '@xeno/core'
 import type { Principal } from '../app.ts'
 import { TENANT_COOKIE, type Authenticator } from '../plugins/auth.ts'
+import { authErrors, errorBody } from '../http/schemas.ts'
 import {
-  authErrors,
-  errorBody,
   idSchema,
   passwordSchema,
   roleSchema,

@@ -9,6 +9,7 @@ import {
   type TenantUserService,
 } from '@xeno/core'
 import { WRONG_CURRENT_PASSWORD, type Authenticator } from '../plugins/auth.ts'
+import { authErrors, errorBody } from '../http/schemas.ts'
 
 // Shared request/response pieces of the identity and tenancy routes.
 
@@ -26,15 +27,6 @@ export const usernameSchema = z
 export const passwordSchema = text(256, 10)
 export const idSchema = z.guid()
 export const roleSchema = z.enum(['owner', 'viewer'])
-export const errorBody = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  }),
-})
-/** The error statuses every authenticated route may answer. */
-export const authErrors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null)
 

@@ -48,6 +48,18 @@ export type AdminReceipt = {
   processedAt: Date | null
 }
 
+/** A receipt as the processor reads it: its row and the payload's exact text. */
+const RECEIPT_COLUMNS = [
+  'tenantId',
+  'id',
+  'webhookId',
+  'topic',
+  'triggeredAt',
+  'status',
+  'attempts',
+  sql<string>`payload::text`.as('payloadText'),
+] as const
+
 /** All SQL on webhook_receipts, the webhook inbox. */
 export function createWebhookReceiptRepository(db: Database) {
   return {
@@ -188,16 +200,7 @@ export function createWebhookReceiptRepository(db: Database) {
         (trx) =>
           trx
             .selectFrom('webhookReceipts')
-            .select([
-              'tenantId',
-              'id',
-              'webhookId',
-              'topic',
-              'triggeredAt',
-              'status',
-              'attempts',
-              sql<string>`payload::text`.as('payloadText'),
-            ])
+            .select(RECEIPT_COLUMNS)
             .where('tenantId', '=', tenantId)
             .where('id', '=', id)
             .executeTakeFirst() as Promise<Receipt | undefined>,
@@ -207,16 +210,7 @@ export function createWebhookReceiptRepository(db: Database) {
     async lockForProcessing(trx: Tx, tenantId: string, id: string): Promise<Receipt | undefined> {
       return trx
         .selectFrom('webhookReceipts')
-        .select([
-          'tenantId',
-          'id',
-          'webhookId',
-          'topic',
-          'triggeredAt',
-          'status',
-          'attempts',
-          sql<string>`payload::text`.as('payloadText'),
-        ])
+        .select(RECEIPT_COLUMNS)
         .where('tenantId', '=', tenantId)
         .where('id', '=', id)
         .forUpdate()
