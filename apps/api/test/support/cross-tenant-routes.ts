@@ -42,6 +42,8 @@ const pw = 'some-long-password'
 
 export const CROSS_TENANT_ROUTES: Record<string, CrossTenantCase> = {
   'GET /api/health': { build: () => ({ url: '/api/health' }), denied: false },
+  'GET /api/health/live': { build: () => ({ url: '/api/health/live' }), denied: false },
+  'GET /api/health/ready': { build: () => ({ url: '/api/health/ready' }), denied: false },
 
   // Admin surface: tenant credentials never open it.
   'POST /api/admin/bootstrap': {
