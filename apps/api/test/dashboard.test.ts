@@ -485,11 +485,18 @@ t.test('merchant and admin dashboards in Chromium', async (t) => {
     ),
     'utf8',
   )
+  // A customer the shop has: the worker applies what the shop's Admin API returns for the id
+  // the delivery names (an id the shop does not know is skipped, not processed).
+  const [customer] = await h.ownerQuery<{ id: string }>(
+    `SELECT id::text FROM customers WHERE tenant_id = $1 ORDER BY id LIMIT 1`,
+    [tenant.id],
+  )
+  const payload = sample.replaceAll('706405506930370084', customer!.id)
   const [receipt] = await h.ownerQuery<{ id: string }>(
     `INSERT INTO webhook_receipts (tenant_id, webhook_id, topic, payload, status, attempts, last_error)
      VALUES ($1, 'web-test-failed-1', 'customers/update', $2::json, 'failed', 5, 'connection terminated unexpectedly')
      RETURNING id`,
-    [tenant.id, sample],
+    [tenant.id, payload],
   )
   const admin = await h.admin('console-admin', 'console-admin-password')
   const adminPage = await context.newPage()
