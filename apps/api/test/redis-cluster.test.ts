@@ -54,21 +54,41 @@ t.test(
     const shop = fake.createShop({ domain, seed: 7, orders: 400, customers: 60, products: 20 })
     const main = await h.tenant(domain)
     const owner = await h.user(main.id, { role: 'owner' })
-    const tenants = [main, ...(await Promise.all(Array.from({ length: 11 }, () => h.tenant())))]
+    // Each of the others has a shop of its own in the fake: a webhook is applied as what the
+    // header shop's Admin API returns for the id it names.
+    const others = await Promise.all(
+      Array.from({ length: 11 }, async (_, k) => {
+        const d = `rc${randomBytes(3).toString('hex')}-${k}.myshopify.com`
+        const s = fake.createShop({
+          domain: d,
+          seed: 100 + k,
+          orders: 0,
+          customers: 0,
+          products: 0,
+        })
+        return { shop: s, tenant: await h.tenant(d) }
+      }),
+    )
+    const tenants = [main, ...others.map((o) => o.tenant)]
     await h.ownerQuery(`UPDATE tenants SET status = 'active' WHERE id = ANY($1::uuid[])`, [
       tenants.map((x) => x.id),
     ])
-    await createShopAccessService({
+    const access = createShopAccessService({
       db: h.db,
       cipher: createTokenCipher({ current: Buffer.from(keyHex, 'hex') }),
       refresh: () => Promise.reject(new Error('not used')),
-    }).storeGrant(main.id, {
-      accessToken: shop.accessToken,
-      scope: shop.scope,
-      expiresAt: null,
-      refreshToken: null,
-      refreshExpiresAt: null,
     })
+    for (const [tenantId, s] of [
+      [main.id, shop] as const,
+      ...others.map((o) => [o.tenant.id, o.shop] as const),
+    ])
+      await access.storeGrant(tenantId, {
+        accessToken: s.accessToken,
+        scope: s.scope,
+        expiresAt: null,
+        refreshToken: null,
+        refreshExpiresAt: null,
+      })
 
     const runtimeUrl = new URL(h.ownerUrl)
     runtimeUrl.username = TEST_RUNTIME_ROLE
@@ -103,7 +123,13 @@ t.test(
         }
     })
     const api = startProcess(API, env)
-    const worker = startProcess(WORKER, env, ['--concurrency', '4'])
+    // The fleet-wide gauges (queue depths) come from the one worker started as the exporter.
+    const metricsPort = await freePort()
+    const worker = startProcess(WORKER, { ...env, WORKER_METRICS_PORT: String(metricsPort) }, [
+      '--concurrency',
+      '4',
+      '--exporter',
+    ])
     procs.push(api, worker)
     const output = () =>
       `API:\n${api.output().slice(-3000)}\nworker:\n${worker.output().slice(-3000)}`
@@ -150,9 +176,18 @@ t.test(
     const perTenant = new Map<string, number>()
     const send = async (tenant: { id: string; shopDomain: string }) => {
       const n = ++seq
+      // The customer exists in the tenant's shop (the fake's control API), as a real
+      // customers/create delivery's would.
+      const created = (await (
+        await fetch(`${fake.origin}/_fake/shops/${tenant.shopDomain}/customers`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ firstName: `C${n}`, email: `c${n}@cluster.example` }),
+        })
+      ).json()) as { id: number }
       const body = JSON.stringify({
-        id: 900_000 + n,
-        admin_graphql_api_id: `gid://shopify/Customer/${900_000 + n}`,
+        id: created.id,
+        admin_graphql_api_id: `gid://shopify/Customer/${created.id}`,
         first_name: `C${n}`,
         email: `c${n}@cluster.example`,
         created_at: '2026-11-01T10:00:00Z',
@@ -213,7 +248,7 @@ t.test(
       expected.set(q, expected.get(q)! + n)
     }
     t.ok([...expected.values()].filter((n) => n > 0).length >= 2, 'tenants use several shards')
-    const metrics = await (await fetch(`${origin}/metrics`)).text()
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
     for (const q of shardQueues) {
       const boardCount = boardQueues.find((b) => b.name === q)?.counts.completed
       t.equal(boardCount, expected.get(q), `Bull Board: ${q} holds its tenants' webhooks`)
