@@ -24,6 +24,8 @@ const ALLOWED: Record<string, string[]> = {
     '@xeno/config',
     '@xeno/logger',
   ],
+  // The dashboard talks to the API over HTTP only.
+  '@xeno/web': [],
   '@xeno/core': ['@xeno/db', '@xeno/shopify', '@xeno/queues', '@xeno/config', '@xeno/logger'],
   '@xeno/db': ['@xeno/config', '@xeno/logger'],
   '@xeno/shopify': ['@xeno/config', '@xeno/logger'],
@@ -39,7 +41,7 @@ async function* sourceFiles(dir: string): AsyncGenerator<string> {
   for (const e of await fs.readdir(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name)
     if (e.isDirectory()) yield* sourceFiles(p)
-    else if (p.endsWith('.ts') && !p.endsWith('.test.ts') && !/[/\\]testing\.ts$/.test(p)) yield p
+    else if (/\.tsx?$/.test(p) && !/\.test\.tsx?$/.test(p) && !/[/\\]testing\.ts$/.test(p)) yield p
   }
 }
 
