@@ -3,6 +3,7 @@
 // services other tests use. Everything started here is stopped on teardown and, as a last resort,
 // when the test process exits.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -23,6 +24,8 @@ function pgBin(): string {
 }
 const MIGRATOR = fileURLToPath(new URL('../../packages/db/src/cli/main.ts', import.meta.url))
 export const RUNTIME_ROLE = 'xeno_app'
+/** The worker's cross-tenant role (DATABASE_SYSTEM_URL), created by the migrator. */
+export const SYSTEM_ROLE = 'xeno_system'
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 // Last-resort cleanup: synchronous, so it also runs from process 'exit'.
@@ -125,6 +128,10 @@ export type PrivatePostgres = {
   ownerUrl: string
   /** The runtime role's URL (non-owner, RLS applies), what the API and workers use. */
   appUrl: string
+  /** The worker's system role's URL (cross-tenant work: schedulers, sweepers). */
+  systemUrl: string
+  /** TENANT_CONTEXT_KEY of this database (hex). */
+  tenantContextKey: string
   /** `pg_ctl stop -m immediate`: a crash, no checkpoint; the next start runs recovery. */
   crash(): Promise<void>
   start(): Promise<void>
@@ -194,11 +201,21 @@ export async function startPostgres(): Promise<PrivatePostgres> {
   const base = `postgres://postgres@127.0.0.1:${port}`
   const ownerUrl = `${base}/xeno`
   const appUrl = `postgres://${RUNTIME_ROLE}:${RUNTIME_ROLE}@127.0.0.1:${port}/xeno`
+  const systemUrl = `postgres://${SYSTEM_ROLE}:${SYSTEM_ROLE}@127.0.0.1:${port}/xeno`
+  // The key that signs each transaction's tenant context: the migrator stores it where only the
+  // definer role reads it, the API and workers sign with it.
+  const tenantContextKey = randomBytes(32).toString('hex')
   // The project's migrator, as `pnpm db:migrate` runs it: creates the database, the schema and
   // the non-owner runtime role from DATABASE_URL.
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, [MIGRATOR, 'migrate'], {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: appUrl, DATABASE_OWNER_URL: ownerUrl },
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: appUrl,
+        DATABASE_OWNER_URL: ownerUrl,
+        DATABASE_SYSTEM_URL: systemUrl,
+        TENANT_CONTEXT_KEY: tenantContextKey,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let out = ''
@@ -220,6 +237,8 @@ export async function startPostgres(): Promise<PrivatePostgres> {
     port,
     ownerUrl,
     appUrl,
+    systemUrl,
+    tenantContextKey,
     async crash() {
       await ctl(['-m', 'immediate', 'stop'])
     },

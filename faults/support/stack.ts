@@ -133,6 +133,11 @@ export async function createStack(t: Test, o: StackOptions) {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     DATABASE_URL: pg.appUrl.replace(`:${pg.port}/`, `:${proxies.pg.port}/`),
+    DATABASE_SYSTEM_URL: pg.systemUrl.replace(`:${pg.port}/`, `:${proxies.pg.port}/`),
+    TENANT_CONTEXT_KEY: pg.tenantContextKey,
+    // Production refuses to start with no admin and no bootstrap token (whoever came first
+    // would become admin); the suite creates no admin.
+    ADMIN_BOOTSTRAP_TOKEN: randomBytes(24).toString('hex'),
     DATABASE_POOL_MAX: '6',
     REDIS_URL: `redis://${proxies.redis.address}`,
     QUEUE_PREFIX: prefix,
