@@ -128,6 +128,7 @@ export async function createStack(t: Test, o: StackOptions) {
   for (const p of Object.values(proxies)) cleanups.push(() => p.close())
 
   const prefix = `xeno-fault-${randomBytes(3).toString('hex')}`
+  const bootstrapToken = randomBytes(24).toString('hex')
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'production',
@@ -137,7 +138,7 @@ export async function createStack(t: Test, o: StackOptions) {
     TENANT_CONTEXT_KEY: pg.tenantContextKey,
     // Production refuses to start with no admin and no bootstrap token (whoever came first
     // would become admin); the suite creates no admin.
-    ADMIN_BOOTSTRAP_TOKEN: randomBytes(24).toString('hex'),
+    ADMIN_BOOTSTRAP_TOKEN: bootstrapToken,
     DATABASE_POOL_MAX: '6',
     REDIS_URL: `redis://${proxies.redis.address}`,
     QUEUE_PREFIX: prefix,
@@ -147,7 +148,9 @@ export async function createStack(t: Test, o: StackOptions) {
     SHOPIFY_CLIENT_SECRET: CLIENT_SECRET,
     SHOPIFY_ADMIN_ORIGIN: `http://${proxies.shopify.address}`,
     APP_URL: `http://${proxies.api.address}`,
-    COOKIE_SECURE: 'false',
+    // Production refuses cookies without Secure; the suite's clients keep no cookie jar (they
+    // send the admin cookie by hand), so Secure over the loopback HTTP changes nothing for them.
+    COOKIE_SECURE: 'true',
     HOST: '127.0.0.1',
     SYNC_INTERVAL_MINUTES: '60',
     SHUTDOWN_GRACE_MS: '20000',
@@ -282,7 +285,7 @@ export async function createStack(t: Test, o: StackOptions) {
       api: apiOrigin,
       fake: fake.origin,
       shop,
-      admin: ADMIN,
+      admin: { ...ADMIN, bootstrapToken },
       user,
       backfillTimeoutMs: 240_000,
       log: (line) => log(`[${shop}] ${line}`),
