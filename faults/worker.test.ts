@@ -25,8 +25,12 @@ t.test(
     s.touchOrders(b.shop, 120)
     await sleep(2_500) // past the incremental's settling lag
     s.fake.setFaults(b.shop, [{ kind: 'latency', latencyMs: 150, rate: 1 }])
-    const tA = await s.ingest(a, { mode: 'full', resources: ['orders'] })
+    // B first: the 120 orders/updated webhooks the touch sent are read back from B's Admin API
+    // through the same throttle budget, so B's first pages wait for that budget to refill; A's
+    // bulk is started once B is paging, so the kill finds both in flight.
     const tB = await s.ingest(b, { resources: ['orders'] })
+    await waitFor('B paging', async () => (await lastRunPages(b.id)) >= 2, 120_000, 50)
+    const tA = await s.ingest(a, { mode: 'full', resources: ['orders'] })
     await waitFor(
       'A bulk running and B mid-batch',
       async () => {
