@@ -80,7 +80,7 @@ t.test('the plan of the migrated schema', async (t) => {
   const reference = plan.filter((s) => s.kind === 'reference').map((s) => s.table)
   t.same(
     reference.sort(),
-    ['admin_sessions', 'admin_users', 'oauth_states', 'tenants'],
+    ['admin_sessions', 'admin_users', 'oauth_states', 'tenants', 'webhook_receipt_counts'],
     'the reference tables: those without tenant_id',
   )
   const tenantTables = catalog.filter((c) => c.hasTenantId).map((c) => c.name)
