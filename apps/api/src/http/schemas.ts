@@ -19,3 +19,16 @@ export const formatQuery = z
   .enum(['json', 'csv'])
   .optional()
   .describe('`csv` answers text/csv (as does `Accept: text/csv`); default json')
+
+/** An analytics range: inclusive local dates in the shop's zone, and the answer's format. */
+export const localRangeQuery = z.object({
+  from: z
+    .string()
+    .optional()
+    .describe('first local date, YYYY-MM-DD in the shop zone (default: 29 days before `to`)'),
+  to: z
+    .string()
+    .optional()
+    .describe('last local date, inclusive, YYYY-MM-DD (default: today in the shop zone)'),
+  format: formatQuery,
+})

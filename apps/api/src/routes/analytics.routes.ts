@@ -1,25 +1,16 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { COMPARE_MODES, ValidationError, withComparison, type AnalyticsService } from '@xeno/core'
-import { authErrors, formatQuery } from '../http/schemas.ts'
+import { authErrors, localRangeQuery } from '../http/schemas.ts'
 
 const errors = authErrors
 
 const params = z.object({ id: z.guid() })
-const rangeQuery = z.object({
-  from: z
-    .string()
-    .optional()
-    .describe('first local date, YYYY-MM-DD in the shop zone (default: 29 days before `to`)'),
-  to: z
-    .string()
-    .optional()
-    .describe('last local date, inclusive, YYYY-MM-DD (default: today in the shop zone)'),
+const rangeQuery = localRangeQuery.extend({
   granularity: z
     .enum(['day', 'week', 'month'])
     .optional()
     .describe('bucket size: day, ISO week (Monday) or calendar month; default day'),
-  format: formatQuery,
 })
 const limitQuery = rangeQuery.extend({
   limit: z.coerce.number().int().min(1).max(100).optional().describe('1–100, default 5'),

@@ -1,22 +1,12 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { RFM_SEGMENTS, ValidationError, type CustomerAnalyticsService } from '@xeno/core'
-import { authErrors, formatQuery } from '../http/schemas.ts'
+import { authErrors, localRangeQuery } from '../http/schemas.ts'
 
 const errors = authErrors
 
 const params = z.object({ id: z.guid() })
-const rangeQuery = z.object({
-  from: z
-    .string()
-    .optional()
-    .describe('first local date, YYYY-MM-DD in the shop zone (default: 29 days before `to`)'),
-  to: z
-    .string()
-    .optional()
-    .describe('last local date, inclusive, YYYY-MM-DD (default: today in the shop zone)'),
-  format: formatQuery,
-})
+const rangeQuery = localRangeQuery
 const rfmQuery = rangeQuery.extend({
   from: z
     .string()
